@@ -22,6 +22,8 @@
 //! - [`intel`] answers IP → origin AS and MAC → IEEE registrant.
 //! - [`policy`] holds the denylist rules and turns a flow's hops into a verdict with evidence.
 //! - [`report`] writes the human summary and JSON lines.
+//! - [`pipeline`] drives decode → flow → policy for a stream of frames.
+//! - [`synth`] writes the captures the project generates itself (the demo fixture).
 //! - [`cli`] parses arguments and drives the pipeline.
 //!
 //! `decode` and `intel` do no I/O beyond loading their tables, so they can be benched and
@@ -31,6 +33,8 @@ pub mod capture;
 pub mod cli;
 pub mod decode;
 pub mod flow;
+pub mod synth;
 pub mod intel;
+pub mod pipeline;
 pub mod policy;
 pub mod report;

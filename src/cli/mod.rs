@@ -1,1 +1,8 @@
-//! Command line (in progress).
+//! Command line: `cleanpath analyze FILE…` and friends. Raw arguments live in [`args`];
+//! [`run`] checks them, loads tables and rules and drives the pipeline.
+
+mod args;
+mod run;
+
+pub use args::{AnalyzeArgs, Args, Command, FailOn, GenArgs, GenWhat, MinConfidence};
+pub use run::{Outcome, run};

@@ -1,1 +1,88 @@
-//! Reports (in progress).
+//! Reports: the human summary on stdout and JSON lines, one object per flow plus a final
+//! summary object. Reports carry headers and verdicts only, never payload.
+
+mod json;
+mod text;
+mod time;
+
+pub use json::{FlowRecord, write_flow};
+pub use text::TextReport;
+pub use time::rfc3339;
+
+use crate::capture::{Format, ReadStats};
+use crate::flow::TableStats;
+use crate::pipeline::Counters;
+use serde::Serialize;
+
+/// One input file as the summary describes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputSummary {
+    /// Path as given.
+    pub path: String,
+    /// Container format, once detected.
+    pub format: Option<Format>,
+    /// Whether the file was gzip-compressed.
+    pub gzip: bool,
+    /// Reader counters.
+    pub read: ReadStats,
+    /// Interfaces the file declared.
+    pub interfaces: Vec<InterfaceSummary>,
+    /// Whether the whole file was read.
+    pub complete: bool,
+    /// The error that stopped reading, naming the byte offset.
+    pub error: Option<String>,
+}
+
+/// One capture interface.
+#[derive(Debug, Clone, Serialize)]
+pub struct InterfaceSummary {
+    /// Interface name, if the file records one.
+    pub name: Option<String>,
+    /// Link type, e.g. `ethernet (1)`.
+    pub link_type: String,
+}
+
+/// What the run judged with, so a result can be reproduced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    /// cleanpath version.
+    pub cleanpath: String,
+    /// IPv4 ranges in the AS table.
+    pub asn_v4_ranges: usize,
+    /// IPv6 ranges in the AS table.
+    pub asn_v6_ranges: usize,
+    /// IEEE assignments loaded.
+    pub oui_assignments: usize,
+    /// Denylist files in force.
+    pub denylists: Vec<String>,
+    /// Rules in force.
+    pub rules: usize,
+    /// Minimum confidence that fails a flow.
+    pub min_confidence: crate::policy::Confidence,
+    /// Data attribution required by the tables' licences.
+    pub attribution: &'static str,
+}
+
+/// The attribution line the bundled AS data's licence (CC BY 4.0) requires in reports.
+pub const ATTRIBUTION: &str = "IP-to-ASN data: ip-location-db (CC BY 4.0), built from RouteViews, \
+     NRO/RIR delegation statistics and DB-IP IP to ASN Lite (https://db-ip.com); \
+     MAC registries: IEEE Registration Authority public listing";
+
+/// The final summary of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Always `summary` in JSON lines.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Inputs.
+    pub files: Vec<InputSummary>,
+    /// Packet counters and verdict totals.
+    #[serde(flatten)]
+    pub counters: Counters,
+    /// Flow table counters.
+    pub flow_table: TableStats,
+    /// Whether every input was read to its end and every frame keyed to a flow.
+    pub complete: bool,
+    /// What the run judged with.
+    pub provenance: Provenance,
+}

@@ -1,0 +1,380 @@
+//! Runs a parsed command: checks the arguments, loads tables and rules, drives the
+//! pipeline over the input files and writes the report.
+
+use super::args::{AnalyzeArgs, Args, Command, FailOn, GenArgs, GenWhat, MinConfidence};
+use crate::capture::FileReader;
+#[cfg(feature = "libpcap")]
+use crate::capture::LinkType;
+use crate::flow::Limits;
+use crate::intel::{AsnTable, Intel, OuiRegistry};
+use crate::pipeline::{Analyzer, FlowResult};
+use crate::policy::verdict::Judge;
+use crate::policy::{Confidence, Denylist};
+use crate::report::{
+    ATTRIBUTION, InputSummary, InterfaceSummary, Provenance, Summary, TextReport, write_flow,
+};
+use anyhow::{Context, Result, bail};
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// How a run ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing failed the run.
+    Clean,
+    /// Flows failed the policy (VIOLATION, or UNKNOWN with `--fail-on unknown`).
+    Failed(u64),
+    /// An input could not be read (or, with `--strict`, was only partly read).
+    InputError,
+}
+
+/// Runs the command.
+///
+/// # Errors
+/// Bad arguments, unreadable rule or table files, or an output that cannot be written.
+pub fn run(args: Args) -> Result<Outcome> {
+    match args.command {
+        Command::Analyze(a) => analyze(&a),
+        Command::Gen(g) => generate(&g),
+    }
+}
+
+fn generate(g: &GenArgs) -> Result<Outcome> {
+    let bytes = match g.what {
+        GenWhat::Demo => crate::synth::demo::pcapng(),
+    };
+    write_atomically(&g.output, &bytes)?;
+    Ok(Outcome::Clean)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temp_path(path);
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp{}", std::process::id()));
+    path.with_file_name(name)
+}
+
+fn load_intel(a: &AnalyzeArgs) -> Result<Intel> {
+    let asn = if a.asn_table.is_empty() {
+        AsnTable::bundled().context("loading the bundled AS tables")?
+    } else {
+        let mut t = AsnTable::default();
+        for p in &a.asn_table {
+            let f = std::fs::File::open(p).with_context(|| format!("{}", p.display()))?;
+            t.add_csv(&p.display().to_string(), maybe_gunzip(f)?)?;
+        }
+        t
+    };
+    let oui = match &a.ieee_dir {
+        None => OuiRegistry::bundled().context("loading the bundled IEEE registries")?,
+        Some(d) => OuiRegistry::from_dir(d)?,
+    };
+    Ok(Intel { asn, oui })
+}
+
+/// Wraps a reader in a gzip decoder when it starts with the gzip magic.
+fn maybe_gunzip(f: std::fs::File) -> Result<Box<dyn io::Read>> {
+    let mut r = io::BufReader::new(f);
+    let head = io::BufRead::fill_buf(&mut r)?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(r)))
+    } else {
+        Ok(Box::new(r))
+    }
+}
+
+fn load_rules(a: &AnalyzeArgs) -> Result<(Denylist, Vec<String>)> {
+    let mut names = Vec::new();
+    let mut rules = if a.no_bundled_denylist {
+        Denylist::default()
+    } else {
+        names.push("bundled denylists/clean-path.tsv".to_string());
+        Denylist::bundled()?
+    };
+    for p in &a.denylist {
+        rules.extend(Denylist::load_file(p)?);
+        names.push(p.display().to_string());
+    }
+    if rules.rules().is_empty() {
+        bail!("no denylist rules: --no-bundled-denylist needs at least one --denylist FILE");
+    }
+    Ok((rules, names))
+}
+
+/// Per-link-type BPF programs, compiled on first use.
+struct Filter {
+    #[cfg(feature = "libpcap")]
+    expr: String,
+    #[cfg(feature = "libpcap")]
+    compiled: std::collections::HashMap<LinkType, crate::capture::bpf::BpfFilter>,
+}
+
+impl Filter {
+    fn new(expr: &str) -> Result<Self> {
+        #[cfg(feature = "libpcap")]
+        {
+            // Compile once up front so a bad expression fails before any work.
+            let probe = crate::capture::bpf::BpfFilter::compile(expr, LinkType::ETHERNET, 65_535)
+                .map_err(|e| anyhow::anyhow!("--filter '{expr}': {e}"))?;
+            let mut compiled = std::collections::HashMap::new();
+            compiled.insert(LinkType::ETHERNET, probe);
+            Ok(Self {
+                expr: expr.to_string(),
+                compiled,
+            })
+        }
+        #[cfg(not(feature = "libpcap"))]
+        {
+            bail!(
+                "--filter '{expr}' needs libpcap's BPF compiler, and this cleanpath was built without it. \
+                 Rebuild with `cargo build --release --features libpcap` (needs the libpcap headers, \
+                 e.g. `apt-get install libpcap0.8-dev`)."
+            )
+        }
+    }
+
+    #[cfg(feature = "libpcap")]
+    fn matches(&mut self, frame: &crate::capture::Frame<'_>) -> Result<bool> {
+        use std::collections::hash_map::Entry;
+        let f = match self.compiled.entry(frame.link) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => v.insert(
+                crate::capture::bpf::BpfFilter::compile(&self.expr, frame.link, 262_144)
+                    .map_err(|e| anyhow::anyhow!("--filter on {}: {e}", frame.link))?,
+            ),
+        };
+        Ok(f.matches(frame))
+    }
+
+    #[cfg(not(feature = "libpcap"))]
+    fn matches(&mut self, _frame: &crate::capture::Frame<'_>) -> Result<bool> {
+        Ok(true)
+    }
+}
+
+fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
+    let mut filter = a.filter.as_deref().map(Filter::new).transpose()?;
+    for f in &a.files {
+        if !f.exists() {
+            bail!("{}: no such file", f.display());
+        }
+    }
+    let (rules, denylist_names) = load_rules(a)?;
+    let intel = load_intel(a)?;
+    let min_confidence = match a.min_confidence {
+        MinConfidence::Low => Confidence::Low,
+        MinConfidence::Medium => Confidence::Medium,
+        MinConfidence::High => Confidence::High,
+    };
+    let judge = Judge::new(&intel, &rules, min_confidence);
+    let limits = Limits {
+        max_flows: a.max_flows,
+        idle_timeout_ns: i64::try_from(a.idle_timeout)
+            .unwrap_or(i64::MAX / 1_000_000_000)
+            .saturating_mul(1_000_000_000),
+    };
+    let mut analyzer = Analyzer::new(judge, limits);
+
+    let mut out = Output::open(a.output.as_deref())?;
+    let names: Vec<String> = a.files.iter().map(|p| p.display().to_string()).collect();
+    let mut text = TextReport::new();
+    let mut write_err: Option<io::Error> = None;
+    let json = a.json;
+    let mut emit = |r: FlowResult| {
+        let file = names
+            .get(usize::from(r.flow.file))
+            .map_or("?", String::as_str);
+        if json {
+            if write_err.is_none() {
+                if let Err(e) = write_flow(&mut out.w, &r, file) {
+                    write_err = Some(e);
+                }
+            }
+        } else {
+            text.add(&r, file);
+        }
+    };
+
+    let mut inputs = Vec::new();
+    let progress = !a.quiet && io::stderr().is_terminal();
+    for (i, path) in a.files.iter().enumerate() {
+        let file_no = u16::try_from(i).context("too many input files (at most 65535)")?;
+        let mut input = InputSummary {
+            path: path.display().to_string(),
+            format: None,
+            gzip: false,
+            read: Default::default(),
+            interfaces: Vec::new(),
+            complete: false,
+            error: None,
+        };
+        let mut reader = match FileReader::open(path) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("cleanpath: error: {e}");
+                input.error = Some(e.to_string());
+                inputs.push(input);
+                continue;
+            }
+        };
+        let bar = progress.then(|| progress_bar(path, reader.is_gzip()));
+        let mut n: u64 = 0;
+        loop {
+            match reader.next_frame() {
+                Ok(Some(frame)) => {
+                    n += 1;
+                    let keep = match filter.as_mut() {
+                        Some(f) => f.matches(&frame)?,
+                        None => true,
+                    };
+                    if keep {
+                        analyzer.frame(file_no, &frame, &mut emit);
+                    } else {
+                        analyzer.filtered();
+                    }
+                    if n % 8192 == 0 {
+                        if let Some(b) = &bar {
+                            b.set_position(reader.position());
+                        }
+                    }
+                }
+                Ok(None) => {
+                    input.complete = true;
+                    break;
+                }
+                Err(e) => {
+                    eprintln!(
+                        "cleanpath: warning: {e} ({} frames before it were analysed)",
+                        reader.stats().frames
+                    );
+                    input.error = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        input.format = Some(reader.format());
+        input.gzip = reader.is_gzip();
+        input.read = reader.stats().clone();
+        input.interfaces = reader
+            .interfaces()
+            .iter()
+            .map(|i| InterfaceSummary {
+                name: i.name.clone(),
+                link_type: i.link.to_string(),
+            })
+            .collect();
+        inputs.push(input);
+    }
+    let counters = analyzer.finish(&mut emit);
+    drop(emit);
+    if let Some(e) = write_err {
+        return Err(e).context("writing JSON lines");
+    }
+    let unreadable = inputs.iter().filter(|i| i.format.is_none()).count();
+    let partial = inputs.iter().filter(|i| !i.complete).count();
+    let summary = Summary {
+        kind: "summary",
+        complete: partial == 0 && counters.frames_without_flow == 0,
+        files: inputs,
+        flow_table: analyzer.table_stats().clone(),
+        provenance: Provenance {
+            cleanpath: env!("CARGO_PKG_VERSION").to_string(),
+            asn_v4_ranges: intel.asn.len().0,
+            asn_v6_ranges: intel.asn.len().1,
+            oui_assignments: intel.oui.len(),
+            denylists: denylist_names,
+            rules: rules.rules().len(),
+            min_confidence,
+            attribution: ATTRIBUTION,
+        },
+        counters,
+    };
+    if json {
+        serde_json::to_writer(&mut out.w, &summary)?;
+        out.w.write_all(b"\n")?;
+    } else {
+        text.write(&mut out.w, &summary)?;
+    }
+    out.finish()?;
+
+    let v = summary.counters.verdicts;
+    let failing = v.violation
+        + if a.fail_on == FailOn::Unknown {
+            v.unknown
+        } else {
+            0
+        };
+    Ok(if unreadable > 0 || (a.strict && partial > 0) {
+        Outcome::InputError
+    } else if failing > 0 {
+        Outcome::Failed(failing)
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn progress_bar(path: &Path, gzip: bool) -> indicatif::ProgressBar {
+    let len = if gzip {
+        None
+    } else {
+        std::fs::metadata(path).ok().map(|m| m.len())
+    };
+    let bar = match len {
+        Some(n) => indicatif::ProgressBar::new(n),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    let style = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(path.display().to_string());
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar
+}
+
+/// Standard output, or a file replaced atomically when the run succeeds.
+struct Output {
+    w: Box<dyn Write>,
+    file: Option<(PathBuf, PathBuf)>,
+}
+
+impl Output {
+    fn open(path: Option<&Path>) -> Result<Self> {
+        Ok(match path {
+            None => Self {
+                w: Box::new(io::BufWriter::new(io::stdout().lock())),
+                file: None,
+            },
+            Some(p) => {
+                let tmp = temp_path(p);
+                let f = std::fs::File::create(&tmp)
+                    .with_context(|| format!("creating {}", tmp.display()))?;
+                Self {
+                    w: Box::new(io::BufWriter::new(f)),
+                    file: Some((tmp, p.to_path_buf())),
+                }
+            }
+        })
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.w.flush()?;
+        drop(self.w);
+        if let Some((tmp, path)) = self.file.take() {
+            std::fs::rename(&tmp, &path)
+                .with_context(|| format!("renaming to {}", path.display()))?;
+        }
+        Ok(())
+    }
+}
