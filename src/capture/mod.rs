@@ -165,4 +165,5 @@ pub struct ReadStats {
 }
 
 mod file;
-pub use file::FileReader;
+mod input;
+pub use file::{FileReader, MAX_BLOCK_BYTES, MAX_CAPLEN_BYTES};
