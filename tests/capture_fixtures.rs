@@ -689,3 +689,136 @@ fn pcapng_sections_restart_interface_numbering() {
     assert_eq!(frames[6].ts, 1_767_663_437_111_897_000);
     assert_eq!(r.position(), first_len + 1348);
 }
+
+/// Walks record boundaries independently of the reader: returns `(start, end, is_frame)` per
+/// record after the file header (pcap) or per block (pcapng), from the length fields alone.
+fn records(b: &[u8]) -> Vec<(usize, usize, bool)> {
+    let u32_at = |o: usize, be: bool| {
+        let x = [b[o], b[o + 1], b[o + 2], b[o + 3]];
+        if be {
+            u32::from_be_bytes(x)
+        } else {
+            u32::from_le_bytes(x)
+        }
+    };
+    let mut out = Vec::new();
+    if b[..4] == [0x0a, 0x0d, 0x0d, 0x0a] {
+        let (mut off, mut be) = (0, false);
+        while off < b.len() {
+            if b[off..off + 4] == [0x0a, 0x0d, 0x0d, 0x0a] {
+                be = b[off + 8..off + 12] == [0x1a, 0x2b, 0x3c, 0x4d];
+            }
+            let (kind, len) = (u32_at(off, be), u32_at(off + 4, be) as usize);
+            out.push((off, off + len, kind == 3 || kind == 6));
+            off += len;
+        }
+    } else {
+        let be = b[0] == 0xa1;
+        let hdr = if b[..4] == [0x34, 0xcd, 0xb2, 0xa1] {
+            24
+        } else {
+            16
+        };
+        let mut off = 24;
+        while off < b.len() {
+            let end = off + hdr + u32_at(off + 8, be) as usize;
+            out.push((off, end, true));
+            off = end;
+        }
+    }
+    out
+}
+
+#[test]
+fn every_prefix_gives_complete_frames_then_truncated_at_the_cut_record() {
+    for name in [
+        "arkime-bigendian.pcap",
+        "pcap-parser-modified-format.pcap",
+        "tcpdump-tcp-handshake-nano.pcap",
+        "zeek-pcapng-multi-interface.pcapng",
+        "pcap-parser-test016-be.pcapng",
+    ] {
+        let full = bytes(name);
+        let recs = records(&full);
+        assert_eq!(recs.last().map(|r| r.1), Some(full.len()), "{name}");
+        let first = recs[0].0; // 24 for pcap, 0 for pcapng
+        for cut in 0..=full.len() {
+            let opened = FileReader::from_bytes(Path::new(name), full[..cut].to_vec());
+            if cut < first.max(4) {
+                assert!(
+                    matches!(opened, Err(Error::Truncated { offset: 0, .. })),
+                    "{name} cut {cut}: {:?}",
+                    opened.err()
+                );
+                continue;
+            }
+            let mut r = opened.expect("header complete");
+            let (frames, err) = drain(&mut r);
+            let complete = recs.iter().filter(|r| r.2 && r.1 <= cut).count();
+            assert_eq!(frames.len(), complete, "{name} cut {cut}");
+            match recs.iter().find(|r| r.0 < cut && cut < r.1) {
+                None => assert!(err.is_none(), "{name} cut {cut}: {err:?}"),
+                Some(&(start, ..)) => assert!(
+                    matches!(err, Some(Error::Truncated { offset, .. }) if offset == start as u64),
+                    "{name} cut {cut}: {err:?}"
+                ),
+            }
+            assert!(r.next_frame().expect("finished").is_none());
+        }
+    }
+}
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SMALL: [&str; 6] = [
+        "arkime-bigendian.pcap",
+        "pcap-parser-modified-format.pcap",
+        "pcapplusplus-nanosecs_big_endian.pcap",
+        "zeek-pcapng-multi-interface.pcapng",
+        "pcap-parser-test016-be.pcapng",
+        "pcapplusplus-many_interfaces-1.pcapng",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Damaged real captures: never a panic, numbering stays consecutive, and an error
+        /// is final. (The same contract as `fuzz/fuzz_targets/pcap_reader.rs`.)
+        #[test]
+        fn damaged_captures_never_panic(
+            which in 0..SMALL.len(),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in any::<prop::sample::Index>(),
+            compress in any::<bool>(),
+        ) {
+            let mut b = bytes(SMALL[which]);
+            for (at, v) in edits {
+                let i = at.index(b.len());
+                b[i] = v;
+            }
+            b.truncate(cut.index(b.len() + 1));
+            if compress {
+                b = gzip(&b);
+            }
+            if let Ok(mut r) = FileReader::from_bytes(Path::new("damaged"), b) {
+                let mut n = 0;
+                loop {
+                    match r.next_frame() {
+                        Ok(Some(f)) => {
+                            n += 1;
+                            prop_assert_eq!(f.frame_no, n);
+                        }
+                        Ok(None) => break,
+                        Err(_) => {
+                            prop_assert!(matches!(r.next_frame(), Ok(None)));
+                            break;
+                        }
+                    }
+                }
+                prop_assert_eq!(r.stats().frames, n);
+            }
+        }
+    }
+}

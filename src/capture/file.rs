@@ -439,8 +439,16 @@ impl FileReader {
                     format!("{name} block: length {blen} exceeds the {MAX_BLOCK_BYTES}-byte limit"),
                 ));
             }
+            let need = blen as usize;
+            let n = self.fill(need, off)?;
+            if n < need {
+                return Err(self.truncated(
+                    off,
+                    format!("{name} block needs {need} bytes, the file ends after {n}"),
+                ));
+            }
             if btype == EPB_MAGIC && blen >= 32 {
-                let caplen = read_u32(&a[20..24], big_endian);
+                let caplen = read_u32(&self.input.available()[20..24], big_endian);
                 if caplen > MAX_CAPLEN_BYTES {
                     return Err(self.corrupt(
                         off,
@@ -459,14 +467,6 @@ impl FileReader {
                         ),
                     ));
                 }
-            }
-            let need = blen as usize;
-            let n = self.fill(need, off)?;
-            if n < need {
-                return Err(self.truncated(
-                    off,
-                    format!("{name} block needs {need} bytes, the file ends after {n}"),
-                ));
             }
             let blk = &self.input.available()[..need];
             let trailer = read_u32(&blk[need - 4..], big_endian);
