@@ -822,3 +822,53 @@ mod robustness {
         }
     }
 }
+
+/// BPF filters; expected counts come from walking the fixtures' headers by hand
+/// (link header, IPv4/IPv6 protocol, first-fragment UDP ports).
+#[cfg(feature = "libpcap")]
+mod bpf {
+    use super::*;
+    use cleanpath::capture::BpfFilter;
+
+    /// Counts the frames of `name` that `expr` (compiled for the first interface) matches.
+    fn count(name: &str, expr: &str) -> (usize, u64) {
+        let mut r = FileReader::open(&fixture(name)).expect("open");
+        let mut filter = None;
+        let mut hits = 0;
+        while let Some(f) = r.next_frame().expect("valid fixture") {
+            let filter = filter.get_or_insert_with(|| {
+                BpfFilter::compile(expr, f.link, 262_144).expect("compiles")
+            });
+            hits += usize::from(filter.matches(&f));
+        }
+        (hits, r.stats().frames)
+    }
+
+    #[test]
+    fn udp_port_2152_selects_the_gtp_u_frames() {
+        // free5GC: NGAP, PFCP, and two GTP-U frames, on Linux SLL.
+        assert_eq!(
+            count("telekom-5gtv-free5gc.pcap", "udp port 2152"),
+            (2, 250)
+        );
+        // Ethernet; the 42 others are TCP/HTTP and GTP on other ports.
+        assert_eq!(
+            count("zeek-gtp2_different_udp_port.pcap", "udp port 2152"),
+            (78, 120)
+        );
+    }
+
+    #[test]
+    fn one_program_per_link_type() {
+        // 62 Ethernet frames and 2 BSD-loopback (NULL) frames, all IPv4; 32 of them TCP.
+        // The NULL frames only match if `ip` is recompiled for link type 0.
+        assert_eq!(
+            count("pcapplusplus-many_interfaces-1.pcapng", "ip"),
+            (64, 64)
+        );
+        assert_eq!(
+            count("pcapplusplus-many_interfaces-1.pcapng", "tcp"),
+            (32, 64)
+        );
+    }
+}
