@@ -15,7 +15,8 @@
 //! - the buffer ([`DEFAULT_CAPACITY`], 1 MiB) only grows when one record is larger than it.
 //!
 //! Offsets in errors are offsets into the decompressed stream for gzip files, and the
-//! error text says so.
+//! error text says so. An SPB carries no timestamp (§4.4): its frame gets the previous
+//! frame's time, or 0 when it is the first frame of the file.
 //!
 //! Not used from `pcap-parser`: `EnhancedPacketBlock::decode_ts` and `build_ts_resolution`.
 //! The first truncates seconds to `u32` (wrong after 2106, see `tcpdump-time_2107.pcapng`) and
