@@ -164,5 +164,10 @@ pub struct ReadStats {
     pub bad_timestamps: u64,
 }
 
+#[cfg(feature = "libpcap")]
+pub mod bpf;
 mod file;
-pub use file::FileReader;
+mod input;
+#[cfg(feature = "libpcap")]
+pub use bpf::BpfFilter;
+pub use file::{FileReader, MAX_BLOCK_BYTES, MAX_CAPLEN_BYTES};
