@@ -108,12 +108,10 @@ fn load_rules(a: &AnalyzeArgs) -> Result<(Denylist, Vec<String>)> {
     Ok((rules, names))
 }
 
-/// Per-link-type BPF programs, compiled on first use.
+/// The `--filter` expression, compiled by libpcap (per link type, on first use).
 struct Filter {
     #[cfg(feature = "libpcap")]
-    expr: String,
-    #[cfg(feature = "libpcap")]
-    compiled: std::collections::HashMap<LinkType, crate::capture::bpf::BpfFilter>,
+    bpf: crate::capture::BpfFilter,
 }
 
 impl Filter {
@@ -121,14 +119,9 @@ impl Filter {
         #[cfg(feature = "libpcap")]
         {
             // Compile once up front so a bad expression fails before any work.
-            let probe = crate::capture::bpf::BpfFilter::compile(expr, LinkType::ETHERNET, 65_535)
+            let bpf = crate::capture::BpfFilter::compile(expr, LinkType::ETHERNET, 65_535)
                 .map_err(|e| anyhow::anyhow!("--filter '{expr}': {e}"))?;
-            let mut compiled = std::collections::HashMap::new();
-            compiled.insert(LinkType::ETHERNET, probe);
-            Ok(Self {
-                expr: expr.to_string(),
-                compiled,
-            })
+            Ok(Self { bpf })
         }
         #[cfg(not(feature = "libpcap"))]
         {
@@ -140,27 +133,16 @@ impl Filter {
         }
     }
 
-    #[cfg(feature = "libpcap")]
-    fn matches(&mut self, frame: &crate::capture::Frame<'_>) -> Result<bool> {
-        use std::collections::hash_map::Entry;
-        let f = match self.compiled.entry(frame.link) {
-            Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(v) => v.insert(
-                crate::capture::bpf::BpfFilter::compile(&self.expr, frame.link, 262_144)
-                    .map_err(|e| anyhow::anyhow!("--filter on {}: {e}", frame.link))?,
-            ),
-        };
-        Ok(f.matches(frame))
-    }
-
-    #[cfg(not(feature = "libpcap"))]
-    fn matches(&mut self, _frame: &crate::capture::Frame<'_>) -> Result<bool> {
-        Ok(true)
+    fn matches(&self, _frame: &crate::capture::Frame<'_>) -> bool {
+        #[cfg(feature = "libpcap")]
+        return self.bpf.matches(_frame);
+        #[cfg(not(feature = "libpcap"))]
+        true
     }
 }
 
 fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
-    let mut filter = a.filter.as_deref().map(Filter::new).transpose()?;
+    let filter = a.filter.as_deref().map(Filter::new).transpose()?;
     for f in &a.files {
         if !f.exists() {
             bail!("{}: no such file", f.display());
@@ -230,10 +212,7 @@ fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
             match reader.next_frame() {
                 Ok(Some(frame)) => {
                     n += 1;
-                    let keep = match filter.as_mut() {
-                        Some(f) => f.matches(&frame)?,
-                        None => true,
-                    };
+                    let keep = filter.as_ref().is_none_or(|f| f.matches(&frame));
                     if keep {
                         analyzer.frame(file_no, &frame, &mut emit);
                     } else {
