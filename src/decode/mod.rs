@@ -15,8 +15,35 @@
 use std::fmt;
 use std::net::IpAddr;
 
+pub mod ethernet;
+pub mod gtpu;
+pub mod icmp;
+pub mod ipv4;
+pub mod ipv6;
+mod link;
+pub mod mpls;
+mod reader;
+pub mod sctp;
+pub mod srh;
 mod stack;
-pub use stack::decode;
+pub mod tcp;
+#[cfg(test)]
+mod testdata;
+pub mod udp;
+pub mod vlan;
+
+pub use ethernet::{EtherType, Packet as EthernetPacket};
+pub use gtpu::{MsgType as GtpuMsgType, Packet as GtpuPacket, Repr as GtpuRepr};
+pub use icmp::{Packet as IcmpPacket, Repr as IcmpRepr};
+pub use ipv4::{Packet as Ipv4Packet, Repr as Ipv4Repr};
+pub use ipv6::{Packet as Ipv6Packet, Repr as Ipv6Repr};
+pub use mpls::{LabelEntry as MplsLabelEntry, Packet as MplsPacket};
+pub use sctp::{Packet as SctpPacket, Repr as SctpRepr};
+pub use srh::{Packet as SrhPacket, Repr as SrhRepr};
+pub use stack::{MAX_IP_LAYERS, decode};
+pub use tcp::{Packet as TcpPacket, Repr as TcpRepr};
+pub use udp::{Packet as UdpPacket, Repr as UdpRepr};
+pub use vlan::{Packet as VlanPacket, Repr as VlanRepr};
 
 /// The most VLAN tags kept per frame; more are counted as an error.
 pub const MAX_VLANS: usize = 4;
@@ -130,6 +157,31 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Builds a [`Error::Truncated`].
+    pub(crate) const fn truncated(
+        layer: Layer,
+        what: &'static str,
+        need: usize,
+        have: usize,
+    ) -> Self {
+        Error::Truncated {
+            layer,
+            what,
+            need,
+            have,
+        }
+    }
+    /// Builds an [`Error::Invalid`].
+    pub(crate) const fn invalid(layer: Layer, what: &'static str) -> Self {
+        Error::Invalid { layer, what }
+    }
+    /// Builds an [`Error::Unsupported`].
+    pub(crate) const fn unsupported(layer: Layer, what: &'static str) -> Self {
+        Error::Unsupported { layer, what }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -184,7 +236,9 @@ impl Mac {
     }
     /// Returns the address as a 48-bit integer.
     pub fn to_u64(self) -> u64 {
-        self.0.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+        self.0
+            .iter()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
     }
 }
 
