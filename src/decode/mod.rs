@@ -11,6 +11,36 @@
 //! [`Error::layer`] and [`Error::what`] and go on.
 //!
 //! Nothing here does I/O, and no input can make it panic (see `fuzz/`).
+//!
+//! # Rules every layer follows
+//! - Each layer sees the bytes captured *and* inside every enclosing length field (IP total
+//!   length, UDP length, GTP-U length), so Ethernet padding never reads as payload.
+//! - A header that does not fit those bytes is an error (`…truncated`). A payload that
+//!   does not fit is a sliced capture or a first fragment, and is not an error.
+//! - IP fragments set [`Ip::fragment`]; a fragment other than the first
+//!   has no transport header, so decoding stops after IP with `Ok`.
+//! - Non-IP EtherTypes (ARP, LLDP, …) and 802.3 length frames (CDP, STP) end the walk with
+//!   `Ok` and `ethertype` set (0 for 802.3).
+//! - UDP with port 2152 on either side is GTP-U only when its payload starts with version 1
+//!   and PT 1; anything else there (DNS in `zeek-gtp3_false_gtp.pcap`) is plain UDP.
+//! - A G-PDU's payload is decoded by its first nibble (4 or 6), else `gtpu.non_ip_pdu`.
+//!   Other GTP-U messages (echo, error indication, end marker) record the tunnel and stop.
+//!   [`Decoded::tunnel`] describes the outermost tunnel; its `depth` counts GTP-U layers.
+//! - A wrong, non-zero IPv4 header checksum does not stop the walk: the frame is decoded
+//!   to the end and `ipv4.bad_checksum` is returned only if nothing else failed. `out` is
+//!   then complete, so the caller can both count the error and key the flow. Wrong IPv4
+//!   checksums are common in real captures (anonymised addresses, e.g.
+//!   `zeek-mixed-vlan-mpls.pcap`), and a checksum of 0 means "offloaded" ([`ipv4`]).
+//! - The outermost Segment Routing Header gives [`Decoded::srv6_segments`].
+//! - Error counter keys are stable snake_case, per layer: `ipv4.bad_ihl`,
+//!   `gtpu.ext_header_truncated`, `mpls.no_bottom_of_stack`, `vlan.too_many_tags`, … (each
+//!   protocol module lists its own). `Truncated` means a header did not fit the bytes
+//!   available, `Invalid` a forbidden field value, `Unsupported` something valid that
+//!   cleanpath does not decode (`link.link_type`, `gtpu.non_ip_pdu`, `mpls.non_ip_payload`).
+//! - Checksums other than the IPv4 header's are not verified: captures of locally sent
+//!   traffic carry offloaded, not yet computed, TCP/UDP checksums.
+//! - A sliced frame (captured length below the original length) is not flagged here: the
+//!   caller knows it from the capture record.
 
 use std::fmt;
 use std::net::IpAddr;

@@ -8,7 +8,7 @@
 //! The IPv6 walker has already checked that `(Hdr Ext Len + 1) · 8` bytes are present; the
 //! view checks that the `Last Entry + 1` segments fit inside them (`srh.bad_last_entry`)
 //! and that Segments Left ≤ Last Entry + 1 (`srh.bad_segments_left`, §4.3.1.1). More than
-//! [`MAX_SEGMENTS`](super::MAX_SEGMENTS) segments is `srh.too_many_segments`.
+//! [`MAX_SEGMENTS`] segments is `srh.too_many_segments`.
 
 use super::{Error, Layer, MAX_SEGMENTS, Result, Stack, be_u16};
 
@@ -105,7 +105,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     pub fn tag(&self) -> u16 {
         be_u16(&self.buf.as_ref()[field::TAG])
     }
-    /// Returns the segment list in wire order (Segment List[0] first), as integers.
+    /// Returns the segment list in wire order (`Segment List[0]` first), as integers.
     pub fn segments(&self) -> impl Iterator<Item = u128> + '_ {
         let end = HEADER_LEN + self.segment_count() * SEGMENT_LEN;
         self.buf.as_ref()[HEADER_LEN..end]

@@ -9,26 +9,7 @@
 //! The walk is a loop over a `Next` state, not recursion, so nesting costs no stack; it is
 //! bounded by [`MAX_TUNNEL_DEPTH`] GTP-U layers and [`MAX_IP_LAYERS`] IP headers.
 //!
-//! Rules the layers share:
-//! - Each layer sees the bytes captured *and* inside every enclosing length field (IP total
-//!   length, UDP length, GTP-U length), so Ethernet padding never reads as payload.
-//! - A header that does not fit those bytes is an error (`…truncated`). A payload that
-//!   does not fit is a sliced capture or a first fragment, and is not an error.
-//! - IP fragments set [`Ip::fragment`](super::Ip::fragment); a fragment other than the first
-//!   has no transport header, so decoding stops after IP with `Ok`.
-//! - Non-IP EtherTypes (ARP, LLDP, …) and 802.3 length frames (CDP, STP) end the walk with
-//!   `Ok` and `ethertype` set (0 for 802.3).
-//! - UDP with port 2152 on either side is GTP-U only when its payload starts with version 1
-//!   and PT 1; anything else there (DNS in `zeek-gtp3_false_gtp.pcap`) is plain UDP.
-//! - A G-PDU's payload is decoded by its first nibble (4 or 6), else `gtpu.non_ip_pdu`.
-//!   Other GTP-U messages (echo, error indication, end marker) record the tunnel and stop.
-//!   [`Decoded::tunnel`] describes the outermost tunnel; its `depth` counts GTP-U layers.
-//! - A wrong, non-zero IPv4 header checksum does not stop the walk: the frame is decoded
-//!   to the end and `ipv4.bad_checksum` is returned only if nothing else failed. `out` is
-//!   then complete, so the caller can both count the error and key the flow. Wrong IPv4
-//!   checksums are common in real captures (anonymised addresses, e.g.
-//!   `zeek-mixed-vlan-mpls.pcap`), and a checksum of 0 means "offloaded" (`ipv4.rs`).
-//! - The outermost Segment Routing Header gives [`Decoded::srv6_segments`].
+//! The rules the layers share are in the module documentation of [`crate::decode`].
 
 use super::ethernet::EtherType;
 use super::{
