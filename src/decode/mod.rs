@@ -11,12 +11,69 @@
 //! [`Error::layer`] and [`Error::what`] and go on.
 //!
 //! Nothing here does I/O, and no input can make it panic (see `fuzz/`).
+//!
+//! # Rules every layer follows
+//! - Each layer sees the bytes captured *and* inside every enclosing length field (IP total
+//!   length, UDP length, GTP-U length), so Ethernet padding never reads as payload.
+//! - A header that does not fit those bytes is an error (`…truncated`). A payload that
+//!   does not fit is a sliced capture or a first fragment, and is not an error.
+//! - IP fragments set [`Ip::fragment`]; a fragment other than the first
+//!   has no transport header, so decoding stops after IP with `Ok`.
+//! - Non-IP EtherTypes (ARP, LLDP, …) and 802.3 length frames (CDP, STP) end the walk with
+//!   `Ok` and `ethertype` set (0 for 802.3).
+//! - UDP with port 2152 on either side is GTP-U only when its payload starts with version 1
+//!   and PT 1; anything else there (DNS in `zeek-gtp3_false_gtp.pcap`) is plain UDP.
+//! - A G-PDU's payload is decoded by its first nibble (4 or 6), else `gtpu.non_ip_pdu`.
+//!   Other GTP-U messages (echo, error indication, end marker) record the tunnel and stop.
+//!   [`Decoded::tunnel`] describes the outermost tunnel; its `depth` counts GTP-U layers.
+//! - A wrong, non-zero IPv4 header checksum does not stop the walk: the frame is decoded
+//!   to the end and `ipv4.bad_checksum` is returned only if nothing else failed. `out` is
+//!   then complete, so the caller can both count the error and key the flow. Wrong IPv4
+//!   checksums are common in real captures (anonymised addresses, e.g.
+//!   `zeek-mixed-vlan-mpls.pcap`), and a checksum of 0 means "offloaded" ([`ipv4`]).
+//! - The outermost Segment Routing Header gives [`Decoded::srv6_segments`].
+//! - Error counter keys are stable snake_case, per layer: `ipv4.bad_ihl`,
+//!   `gtpu.ext_header_truncated`, `mpls.no_bottom_of_stack`, `vlan.too_many_tags`, … (each
+//!   protocol module lists its own). `Truncated` means a header did not fit the bytes
+//!   available, `Invalid` a forbidden field value, `Unsupported` something valid that
+//!   cleanpath does not decode (`link.link_type`, `gtpu.non_ip_pdu`, `mpls.non_ip_payload`).
+//! - Checksums other than the IPv4 header's are not verified: captures of locally sent
+//!   traffic carry offloaded, not yet computed, TCP/UDP checksums.
+//! - A sliced frame (captured length below the original length) is not flagged here: the
+//!   caller knows it from the capture record.
 
 use std::fmt;
 use std::net::IpAddr;
 
+pub mod ethernet;
+pub mod gtpu;
+pub mod icmp;
+pub mod ipv4;
+pub mod ipv6;
+mod link;
+pub mod mpls;
+mod reader;
+pub mod sctp;
+pub mod srh;
 mod stack;
-pub use stack::decode;
+pub mod tcp;
+#[cfg(test)]
+mod testdata;
+pub mod udp;
+pub mod vlan;
+
+pub use ethernet::{EtherType, Packet as EthernetPacket};
+pub use gtpu::{MsgType as GtpuMsgType, Packet as GtpuPacket, Repr as GtpuRepr};
+pub use icmp::{Packet as IcmpPacket, Repr as IcmpRepr};
+pub use ipv4::{Packet as Ipv4Packet, Repr as Ipv4Repr};
+pub use ipv6::{Packet as Ipv6Packet, Repr as Ipv6Repr};
+pub use mpls::{LabelEntry as MplsLabelEntry, Packet as MplsPacket};
+pub use sctp::{Packet as SctpPacket, Repr as SctpRepr};
+pub use srh::{Packet as SrhPacket, Repr as SrhRepr};
+pub use stack::{MAX_IP_LAYERS, decode};
+pub use tcp::{Packet as TcpPacket, Repr as TcpRepr};
+pub use udp::{Packet as UdpPacket, Repr as UdpRepr};
+pub use vlan::{Packet as VlanPacket, Repr as VlanRepr};
 
 /// The most VLAN tags kept per frame; more are counted as an error.
 pub const MAX_VLANS: usize = 4;
@@ -130,6 +187,31 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Builds a [`Error::Truncated`].
+    pub(crate) const fn truncated(
+        layer: Layer,
+        what: &'static str,
+        need: usize,
+        have: usize,
+    ) -> Self {
+        Error::Truncated {
+            layer,
+            what,
+            need,
+            have,
+        }
+    }
+    /// Builds an [`Error::Invalid`].
+    pub(crate) const fn invalid(layer: Layer, what: &'static str) -> Self {
+        Error::Invalid { layer, what }
+    }
+    /// Builds an [`Error::Unsupported`].
+    pub(crate) const fn unsupported(layer: Layer, what: &'static str) -> Self {
+        Error::Unsupported { layer, what }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -184,7 +266,9 @@ impl Mac {
     }
     /// Returns the address as a 48-bit integer.
     pub fn to_u64(self) -> u64 {
-        self.0.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+        self.0
+            .iter()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
     }
 }
 
