@@ -135,11 +135,13 @@ impl<'a> Analyzer<'a> {
         };
         let judge = &self.judge;
         let counters = &mut self.counters;
-        let keyed = self.table.update(&self.decoded, res.is_err(), at, |f, end| {
-            let r = judged(judge, f, end);
-            counters.verdicts.add(r.judgement.verdict);
-            out(r);
-        });
+        let keyed = self
+            .table
+            .update(&self.decoded, res.is_err(), at, |f, end| {
+                let r = judged(judge, f, end);
+                counters.verdicts.add(r.judgement.verdict);
+                out(r);
+            });
         if !keyed {
             self.counters.frames_without_flow += 1;
         }

@@ -263,7 +263,11 @@ fn every_fixture_reads_to_the_end_with_the_capinfos_count() {
         Vec::<&String>::new(),
         "expected counts without a fixture"
     );
-    assert_eq!(on_disk.len(), 179, "178 shared captures plus the generated demo");
+    assert_eq!(
+        on_disk.len(),
+        179,
+        "178 shared captures plus the generated demo"
+    );
     for name in &on_disk {
         let (r, frames) = read_ok(name);
         assert_eq!(frames.len() as u64, expected[name.as_str()], "{name}");

@@ -64,7 +64,9 @@ fn demo_verdicts_and_evidence_are_as_constructed() {
     use Verdict::*;
     assert_eq!(
         verdicts,
-        [Clean, Clean, Violation, Violation, Clean, Unknown, Violation, Violation, Clean],
+        [
+            Clean, Clean, Violation, Violation, Clean, Unknown, Violation, Violation, Clean
+        ],
         "{:#?}",
         run.flows.iter().map(|r| &r.judgement).collect::<Vec<_>>()
     );
@@ -77,8 +79,14 @@ fn demo_verdicts_and_evidence_are_as_constructed() {
     let ft = f[0].flow.first.tunnel.expect("first packet tunnel");
     assert_eq!(ft.outer_src.to_string(), "12.1.2.10");
     assert_eq!(ft.pdu_type, Some(1));
-    assert_eq!(f[0].flow.first.src.map(|a| a.to_string()).as_deref(), Some("166.137.10.10"));
-    assert_eq!(f[0].flow.first.dst.map(|a| a.to_string()).as_deref(), Some("8.8.8.8"));
+    assert_eq!(
+        f[0].flow.first.src.map(|a| a.to_string()).as_deref(),
+        Some("166.137.10.10")
+    );
+    assert_eq!(
+        f[0].flow.first.dst.map(|a| a.to_string()).as_deref(),
+        Some("8.8.8.8")
+    );
     let t2 = f[1].flow.key.tunnel.expect("flow 2 is tunnelled");
     assert_eq!((t2.teid, t2.qfi.map(|q| q.0)), (Teid(0x201), Some(9)));
     assert_eq!(f[1].flow.first.tunnel.and_then(|t| t.pdu_type), Some(0));
@@ -97,7 +105,10 @@ fn demo_verdicts_and_evidence_are_as_constructed() {
     );
     for h in &f[0].judgement.hops {
         assert!(
-            matches!(h.attribution, Attribution::As { .. } | Attribution::Vendor { .. }),
+            matches!(
+                h.attribution,
+                Attribution::As { .. } | Attribution::Vendor { .. }
+            ),
             "{h:?}"
         );
         assert!(h.matches.is_empty(), "{h:?}");
@@ -124,10 +135,19 @@ fn demo_verdicts_and_evidence_are_as_constructed() {
     assert_eq!(m.confidence, Confidence::High);
     assert_eq!(m.date, "2021-03-12");
     assert!(m.source.contains("IEEE"), "{}", m.source);
-    assert!(m.rule_at.starts_with("denylists/clean-path.tsv:"), "{}", m.rule_at);
+    assert!(
+        m.rule_at.starts_with("denylists/clean-path.tsv:"),
+        "{}",
+        m.rule_at
+    );
     match &huawei.attribution {
-        Attribution::Vendor { org, prefix_bits, .. } => {
-            assert_eq!((org.as_str(), *prefix_bits), ("HUAWEI TECHNOLOGIES CO.,LTD", 24))
+        Attribution::Vendor {
+            org, prefix_bits, ..
+        } => {
+            assert_eq!(
+                (org.as_str(), *prefix_bits),
+                ("HUAWEI TECHNOLOGIES CO.,LTD", 24)
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -135,13 +155,26 @@ fn demo_verdicts_and_evidence_are_as_constructed() {
     // 4: a subscriber reaches China Telecom (AS4134) through a clean tunnel.
     let v4 = violations(&f[3]);
     assert!(!v4.is_empty());
-    assert!(v4.iter().all(|(k, v, e, _)| *k == HopKind::Endpoint
-        && v == "202.97.33.1"
-        && e == "China Telecom"));
+    assert!(
+        v4.iter().all(|(k, v, e, _)| *k == HopKind::Endpoint
+            && v == "202.97.33.1"
+            && e == "China Telecom")
+    );
     assert!(v4.iter().any(|(_, _, _, k)| *k == RuleKind::Asn));
-    let ct = f[3].judgement.hops.iter().find(|h| h.value == "202.97.33.1").expect("hop");
-    assert!(matches!(ct.attribution, Attribution::As { asn: 4134, .. }), "{ct:?}");
-    assert_eq!(f[3].flow.key.tunnel.map(|t| (t.teid, t.qfi.map(|q| q.0))), Some((Teid(0x102), Some(5))));
+    let ct = f[3]
+        .judgement
+        .hops
+        .iter()
+        .find(|h| h.value == "202.97.33.1")
+        .expect("hop");
+    assert!(
+        matches!(ct.attribution, Attribution::As { asn: 4134, .. }),
+        "{ct:?}"
+    );
+    assert_eq!(
+        f[3].flow.key.tunnel.map(|t| (t.teid, t.qfi.map(|q| q.0))),
+        Some((Teid(0x102), Some(5)))
+    );
 
     // 5: clean IPv6.
     assert!(matches!(f[4].flow.key.inner, Endpoints::Ip { a, .. } if a.is_ipv6()));
@@ -176,6 +209,15 @@ fn demo_verdicts_and_evidence_are_as_constructed() {
     assert_eq!(f[7].flow.vlans.as_slice(), [100]);
 
     // 9: LLDP from the Nokia port; the group address is not a device.
-    assert!(matches!(f[8].flow.key.inner, Endpoints::L2 { ethertype: 0x88cc, .. }));
-    assert!(matches!(f[8].judgement.hops[1].attribution, Attribution::Group));
+    assert!(matches!(
+        f[8].flow.key.inner,
+        Endpoints::L2 {
+            ethertype: 0x88cc,
+            ..
+        }
+    ));
+    assert!(matches!(
+        f[8].judgement.hops[1].attribution,
+        Attribution::Group
+    ));
 }

@@ -37,7 +37,9 @@ fn cap_evicts_oldest_flows_without_losing_packets() {
     // Evicted flows are emitted (and judged), so every keyed packet is still counted.
     assert_eq!(packets(&capped), keyed);
     assert_eq!(
-        capped.counters.verdicts.clean + capped.counters.verdicts.unknown + capped.counters.verdicts.violation,
+        capped.counters.verdicts.clean
+            + capped.counters.verdicts.unknown
+            + capped.counters.verdicts.violation,
         capped.flows.len() as u64
     );
     assert!(capped.flows.len() >= full.flows.len());

@@ -11,7 +11,17 @@ use cleanpath::pipeline::FlowResult;
 use common::{analyze, fixture};
 
 /// (outer src, outer dst, TEID, QFI, inner src, inner dst, proto, packets fwd, packets rev)
-type Expect = (&'static str, &'static str, u32, Option<u8>, &'static str, &'static str, u8, u64, u64);
+type Expect = (
+    &'static str,
+    &'static str,
+    u32,
+    Option<u8>,
+    &'static str,
+    &'static str,
+    u8,
+    u64,
+    u64,
+);
 
 fn summary(r: &FlowResult) -> Option<Expect> {
     let t = r.flow.first.tunnel?;
@@ -35,7 +45,11 @@ fn summary(r: &FlowResult) -> Option<Expect> {
 fn tunnelled(name: &str) -> Vec<Expect> {
     let run = analyze(&fixture(name));
     assert!(run.error.is_none(), "{name}: {:?}", run.error);
-    assert!(run.counters.decode_errors.is_empty(), "{name}: {:?}", run.counters.decode_errors);
+    assert!(
+        run.counters.decode_errors.is_empty(),
+        "{name}: {:?}",
+        run.counters.decode_errors
+    );
     run.flows.iter().filter_map(summary).collect()
 }
 
@@ -47,25 +61,46 @@ fn n3_pdu_session_container_flows() {
     assert_eq!(
         flows,
         [
-            ("10.200.11.70", "172.16.12.2", 0x1, Some(5), "172.16.11.2", "10.0.255.2", 17, 42, 0),
-            ("172.16.12.2", "10.200.11.70", 0x4002_0125, Some(5), "10.0.255.2", "172.16.11.2", 17, 50, 0),
+            (
+                "10.200.11.70",
+                "172.16.12.2",
+                0x1,
+                Some(5),
+                "172.16.11.2",
+                "10.0.255.2",
+                17,
+                42,
+                0
+            ),
+            (
+                "172.16.12.2",
+                "10.200.11.70",
+                0x4002_0125,
+                Some(5),
+                "10.0.255.2",
+                "172.16.11.2",
+                17,
+                50,
+                0
+            ),
         ]
     );
 }
 
 #[test]
 fn gtp_u_icmp_both_directions_share_one_flow() {
-    // Same TEID both ways: one flow, 51 echo requests and 51 replies.
+    // Same TEID both ways: one flow of 51 packets each way. The capture starts with the
+    // packet from 192.168.40.179 carrying 202.11.40.158 -> 192.168.40.178.
     let flows = tunnelled("pcapplusplus-gtp-u.pcap");
     assert_eq!(
         flows,
         [(
-            "192.168.40.178",
             "192.168.40.179",
+            "192.168.40.178",
             0x1,
             None,
-            "192.168.40.178",
             "202.11.40.158",
+            "192.168.40.178",
             1,
             51,
             51

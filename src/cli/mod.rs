@@ -1,4 +1,4 @@
-//! Command line: `cleanpath analyze FILE…` and friends. Raw arguments live in [`args`];
+//! Command line: `cleanpath analyze FILE…` and friends. Raw arguments live in `args.rs`;
 //! [`run`] checks them, loads tables and rules and drives the pipeline.
 
 mod args;

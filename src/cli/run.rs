@@ -255,7 +255,6 @@ fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
         inputs.push(input);
     }
     let counters = analyzer.finish(&mut emit);
-    drop(emit);
     if let Some(e) = write_err {
         return Err(e).context("writing JSON lines");
     }

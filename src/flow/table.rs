@@ -317,10 +317,7 @@ impl FlowTable {
         why: EndReason,
         finished: &mut impl FnMut(Flow, EndReason),
     ) {
-        let mut out: Vec<Flow> = keys
-            .iter()
-            .filter_map(|k| self.flows.remove(k))
-            .collect();
+        let mut out: Vec<Flow> = keys.iter().filter_map(|k| self.flows.remove(k)).collect();
         out.sort_unstable_by_key(|f| f.id);
         for f in out {
             match why {

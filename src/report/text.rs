@@ -49,7 +49,11 @@ impl TextReport {
                     .or_default();
                 t.reason = format!("{} ({:?} confidence)", m.rule_value, m.confidence);
                 t.flows += 1;
-                t.example_flow = if t.example_flow == 0 { id } else { t.example_flow };
+                t.example_flow = if t.example_flow == 0 {
+                    id
+                } else {
+                    t.example_flow
+                };
             }
             for m in h.matches.iter().filter(|m| m.counts) {
                 if !flow_entities.contains(&m.entity.as_str()) {
@@ -65,7 +69,11 @@ impl TextReport {
                     t.reason.clone_from(reason);
                 }
                 t.flows += 1;
-                t.example_flow = if t.example_flow == 0 { id } else { t.example_flow };
+                t.example_flow = if t.example_flow == 0 {
+                    id
+                } else {
+                    t.example_flow
+                };
             }
         }
         for e in flow_entities {
@@ -207,11 +215,7 @@ impl TextReport {
             }
         }
         if !self.unknown_hops.is_empty() {
-            writeln!(
-                w,
-                "\nUNKNOWN: hops to attribute ({} flows)",
-                v.unknown
-            )?;
+            writeln!(w, "\nUNKNOWN: hops to attribute ({} flows)", v.unknown)?;
             for ((kind, value), t) in &self.unknown_hops {
                 writeln!(
                     w,

@@ -85,10 +85,10 @@ fn udp4(src: [u8; 4], dst: [u8; 4], sp: u16, dp: u16, payload: &[u8]) -> Vec<u8>
 /// GTP-U G-PDU with a PDU Session Container (TS 29.281 §5.2.1, TS 38.415 §5.5.2).
 fn gtpu(teid: u32, qfi: u8, uplink: bool, seq: u16, inner: &[u8]) -> Vec<u8> {
     let ext = [
-        0x01,                            // length: 1 × 4 octets
+        0x01,                             // length: 1 × 4 octets
         if uplink { 0x10 } else { 0x00 }, // PDU type (UL = 1, DL = 0) in the high nibble
-        qfi & 0x3f,                      // QFI in the low 6 bits
-        0x00,                            // no next extension header
+        qfi & 0x3f,                       // QFI in the low 6 bits
+        0x00,                             // no next extension header
     ];
     let len = 4 + ext.len() + inner.len();
     let mut g = vec![0x36, 0xff]; // v1, PT=1, E=1, S=1; G-PDU
@@ -138,7 +138,14 @@ fn checksum(data: &[u8], mut sum: u32) -> u16 {
 
 /// IPv6 + Segment Routing Header (RFC 8754 §2) + UDP, `segments` in SRH order
 /// (segments[0] is the final destination).
-fn srv6_udp(src: [u8; 16], segments: &[[u8; 16]], left: u8, sp: u16, dp: u16, payload: &[u8]) -> Vec<u8> {
+fn srv6_udp(
+    src: [u8; 16],
+    segments: &[[u8; 16]],
+    left: u8,
+    sp: u16,
+    dp: u16,
+    payload: &[u8],
+) -> Vec<u8> {
     let dst = segments[usize::from(left)];
     let mut udp = Vec::new();
     udp.extend_from_slice(&sp.to_be_bytes());
@@ -160,12 +167,12 @@ fn srv6_udp(src: [u8; 16], segments: &[[u8; 16]], left: u8, sp: u16, dp: u16, pa
     udp[6..8].copy_from_slice(&(if ck == 0 { 0xffff } else { ck }).to_be_bytes());
 
     let mut srh = vec![
-        17,                                  // next header: UDP
-        (segments.len() * 2) as u8,          // hdr ext len in 8-octet units, excluding the first 8
-        4,                                   // routing type: SRH
-        left,                                // segments left
-        (segments.len() - 1) as u8,          // last entry
-        0,                                   // flags
+        17,                         // next header: UDP
+        (segments.len() * 2) as u8, // hdr ext len in 8-octet units, excluding the first 8
+        4,                          // routing type: SRH
+        left,                       // segments left
+        (segments.len() - 1) as u8, // last entry
+        0,                          // flags
         0,
         0, // tag
     ];
@@ -219,10 +226,22 @@ pub fn pcapng() -> Vec<u8> {
     // Flows 1 and 2: a clean PDU session, uplink and downlink.
     for i in 0..3u16 {
         let ul = tcp4(UE1, g4, 40_000, 443, 1000 + u32::from(i), &zero[..40]);
-        let f = n3(MAC_NOKIA, MAC_JUNIPER, GNB, UPF, &gtpu(0x101, 9, true, i, &ul));
+        let f = n3(
+            MAC_NOKIA,
+            MAC_JUNIPER,
+            GNB,
+            UPF,
+            &gtpu(0x101, 9, true, i, &ul),
+        );
         next(&mut w, n3_if, &f);
         let dl = tcp4(g4, UE1, 443, 40_000, 5000 + u32::from(i), &zero[..60]);
-        let f = n3(MAC_JUNIPER, MAC_NOKIA, UPF, GNB, &gtpu(0x201, 9, false, i, &dl));
+        let f = n3(
+            MAC_JUNIPER,
+            MAC_NOKIA,
+            UPF,
+            GNB,
+            &gtpu(0x201, 9, false, i, &dl),
+        );
         next(&mut w, n3_if, &f);
     }
     // Flow 3: the next hop towards the internet is a Huawei router.
@@ -235,7 +254,13 @@ pub fn pcapng() -> Vec<u8> {
     // Flow 4: a subscriber talks to a China Telecom address through a clean tunnel.
     for i in 0..2u16 {
         let ul = udp4(UE2, [202, 97, 33, 1], 51_000, 443, &zero[..48]);
-        let f = n3(MAC_NOKIA, MAC_JUNIPER, GNB, UPF, &gtpu(0x102, 5, true, i, &ul));
+        let f = n3(
+            MAC_NOKIA,
+            MAC_JUNIPER,
+            GNB,
+            UPF,
+            &gtpu(0x102, 5, true, i, &ul),
+        );
         next(&mut w, n3_if, &f);
     }
     // Flow 5: clean IPv6.
@@ -247,7 +272,11 @@ pub fn pcapng() -> Vec<u8> {
             .tcp(42_000, 443, i, 65_535)
             .write(&mut ip, &zero[..32])
             .unwrap_or_else(|e| panic!("demo packet: {e}"));
-        next(&mut w, core_if, &eth(MAC_ERICSSON, MAC_JUNIPER, 0x86dd, &ip));
+        next(
+            &mut w,
+            core_if,
+            &eth(MAC_ERICSSON, MAC_JUNIPER, 0x86dd, &ip),
+        );
     }
     // Flow 6: a private source behind a locally administered MAC: nothing attributes them.
     let ip = udp4([10, 20, 30, 40], g4, 53_000, 53, &zero[..30]);
@@ -255,7 +284,11 @@ pub fn pcapng() -> Vec<u8> {
     // Flow 7: SRv6 steers the packet through a China Unicom segment (already passed).
     let segs = [google6, v6("2408:8000::1")];
     let ip = srv6_udp(a6, &segs, 0, 44_000, 443, &zero[..24]);
-    next(&mut w, core_if, &eth(MAC_ERICSSON, MAC_JUNIPER, 0x86dd, &ip));
+    next(
+        &mut w,
+        core_if,
+        &eth(MAC_ERICSSON, MAC_JUNIPER, 0x86dd, &ip),
+    );
     // Flow 8: VLAN 100 traffic sent by a ZTE switch.
     let mut f = Vec::new();
     PacketBuilder::ethernet2(MAC_ZTE, MAC_JUNIPER)

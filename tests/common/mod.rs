@@ -27,7 +27,9 @@ pub fn rules() -> &'static Denylist {
 
 /// Path of a file in `fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// What one analysis produced.
