@@ -56,13 +56,28 @@ static BUNDLED: [(&str, &[u8]); 4] = [
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Registry {
     /// MA-L, 24-bit prefix (the classic OUI).
+    #[serde(rename = "MA-L")]
     MaL,
     /// MA-M, 28-bit prefix.
+    #[serde(rename = "MA-M")]
     MaM,
     /// MA-S, 36-bit prefix.
+    #[serde(rename = "MA-S")]
     MaS,
     /// IAB, 36-bit prefix (legacy).
+    #[serde(rename = "IAB")]
     Iab,
+}
+
+impl std::fmt::Display for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Registry::MaL => "MA-L",
+            Registry::MaM => "MA-M",
+            Registry::MaS => "MA-S",
+            Registry::Iab => "IAB",
+        })
+    }
 }
 
 impl Registry {

@@ -156,26 +156,42 @@ pub enum RuleError {
 }
 
 impl Category {
+    const ALL: [Self; 3] = [
+        Self::UntrustedVendor,
+        Self::UntrustedCarrier,
+        Self::CoveredList,
+    ];
+
+    /// Returns the name used in the `category` column (`untrusted_vendor`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UntrustedVendor => "untrusted_vendor",
+            Self::UntrustedCarrier => "untrusted_carrier",
+            Self::CoveredList => "covered_list",
+        }
+    }
+
     /// Parses the `category` column.
     fn parse(s: &str) -> Option<Self> {
-        match s {
-            "untrusted_vendor" => Some(Self::UntrustedVendor),
-            "untrusted_carrier" => Some(Self::UntrustedCarrier),
-            "covered_list" => Some(Self::CoveredList),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 
 impl Confidence {
+    const ALL: [Self; 3] = [Self::Low, Self::Medium, Self::High];
+
+    /// Returns the name used in the `confidence` column (`low`, `medium`, `high`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+
     /// Parses the `confidence` column.
     fn parse(s: &str) -> Option<Self> {
-        match s {
-            "low" => Some(Self::Low),
-            "medium" => Some(Self::Medium),
-            "high" => Some(Self::High),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 

@@ -47,7 +47,12 @@ impl TextReport {
                     .warnings
                     .entry((m.entity.clone(), h.value.clone()))
                     .or_default();
-                t.reason = format!("{} ({:?} confidence)", m.rule_value, m.confidence);
+                t.reason = format!(
+                    "{} rule '{}' ({} confidence)",
+                    m.rule_kind.as_str(),
+                    m.rule_value,
+                    m.confidence.as_str()
+                );
                 t.flows += 1;
                 t.example_flow = if t.example_flow == 0 {
                     id
@@ -227,8 +232,8 @@ impl TextReport {
         if !self.warnings.is_empty() {
             writeln!(
                 w,
-                "\nWarnings (matches below --min-confidence {:?}, not counted)",
-                s.provenance.min_confidence
+                "\nWarnings (matches below --min-confidence {}, not counted)",
+                s.provenance.min_confidence.as_str()
             )?;
             for ((entity, value), t) in &self.warnings {
                 writeln!(
@@ -310,11 +315,11 @@ fn describe(r: &FlowResult) -> String {
         for m in h.matches.iter().filter(|m| m.counts) {
             let _ = writeln!(
                 s,
-                "       -> {} [{:?}, {:?} confidence] by {:?} rule '{}' ({}); listed {}; source: {}",
+                "       -> {} [{}, {} confidence] by {} rule '{}' ({}); listed {}; source: {}",
                 m.entity,
-                m.category,
-                m.confidence,
-                m.rule_kind,
+                m.category.as_str(),
+                m.confidence.as_str(),
+                m.rule_kind.as_str(),
                 m.rule_value,
                 m.rule_at,
                 m.date,
@@ -332,7 +337,7 @@ fn attribution(h: &Hop) -> String {
             registry,
             prefix_bits,
             org,
-        } => format!("{org} ({registry:?} /{prefix_bits})"),
+        } => format!("{org} ({registry} /{prefix_bits})"),
         Attribution::Group => "group address".into(),
         Attribution::Unattributed { reason } => reason.clone(),
     }
