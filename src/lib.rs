@@ -37,4 +37,5 @@ pub mod intel;
 pub mod pipeline;
 pub mod policy;
 pub mod report;
+pub mod sink;
 pub mod synth;

@@ -24,7 +24,7 @@ pub struct FlowResult {
 }
 
 /// Verdict totals.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct VerdictCounts {
     /// CLEAN flows.
     pub clean: u64,
@@ -46,7 +46,7 @@ impl VerdictCounts {
 }
 
 /// Packet-level counters of a run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Counters {
     /// Frames read.
     pub frames: u64,

@@ -94,7 +94,7 @@ pub struct Interface {
 }
 
 /// Container format detected from the magic bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// Classic libpcap, microsecond timestamps.
@@ -150,7 +150,7 @@ pub enum Error {
 }
 
 /// Counters a reader keeps while reading.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ReadStats {
     /// Frames delivered.
     pub frames: u64,

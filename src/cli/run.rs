@@ -11,8 +11,9 @@ use crate::pipeline::{Analyzer, FlowResult};
 use crate::policy::verdict::Judge;
 use crate::policy::{Confidence, Denylist};
 use crate::report::{
-    ATTRIBUTION, InputSummary, InterfaceSummary, Provenance, Summary, TextReport, write_flow,
+    ATTRIBUTION, FlowRecord, InputSummary, InterfaceSummary, Provenance, Summary, TextSink,
 };
+use crate::sink::{InputFile, JsonlSink, RunInfo, Sink};
 use anyhow::{Context, Result, bail};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -164,23 +165,46 @@ fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
     };
     let mut analyzer = Analyzer::new(judge, limits);
 
-    let mut out = Output::open(a.output.as_deref())?;
+    let out = Output::open(a.output.as_deref())?;
+    let mut sinks: Vec<Box<dyn Sink + '_>> = Vec::new();
+    if a.json {
+        sinks.push(Box::new(JsonlSink::new(out.writer()?)));
+    } else {
+        sinks.push(Box::new(TextSink::new(out.writer()?)));
+    }
+    let run = RunInfo {
+        sensor: sensor_name(),
+        started_unix_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        inputs: a
+            .files
+            .iter()
+            .map(|p| InputFile {
+                path: p.display().to_string(),
+                bytes: std::fs::metadata(p).ok().map(|m| m.len()),
+            })
+            .collect(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    for s in &mut sinks {
+        s.begin(&run)?;
+    }
     let names: Vec<String> = a.files.iter().map(|p| p.display().to_string()).collect();
-    let mut text = TextReport::new();
-    let mut write_err: Option<io::Error> = None;
-    let json = a.json;
+    let mut sink_err: Option<crate::sink::Error> = None;
     let mut emit = |r: FlowResult| {
+        if sink_err.is_some() {
+            return;
+        }
         let file = names
             .get(usize::from(r.flow.file))
             .map_or("?", String::as_str);
-        if json {
-            if write_err.is_none() {
-                if let Err(e) = write_flow(&mut out.w, &r, file) {
-                    write_err = Some(e);
-                }
+        let rec = FlowRecord::new(&r, file);
+        for s in &mut sinks {
+            if let Err(e) = s.flow(&rec) {
+                sink_err = Some(e);
+                return;
             }
-        } else {
-            text.add(&r, file);
         }
     };
 
@@ -255,13 +279,13 @@ fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
         inputs.push(input);
     }
     let counters = analyzer.finish(&mut emit);
-    if let Some(e) = write_err {
-        return Err(e).context("writing JSON lines");
+    if let Some(e) = sink_err {
+        return Err(e.into());
     }
     let unreadable = inputs.iter().filter(|i| i.format.is_none()).count();
     let partial = inputs.iter().filter(|i| !i.complete).count();
     let summary = Summary {
-        kind: "summary",
+        kind: "summary".into(),
         complete: partial == 0 && counters.frames_without_flow == 0,
         files: inputs,
         flow_table: analyzer.table_stats().clone(),
@@ -273,17 +297,15 @@ fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
             denylists: denylist_names,
             rules: rules.rules().len(),
             min_confidence,
-            attribution: ATTRIBUTION,
+            attribution: ATTRIBUTION.into(),
         },
         counters,
     };
-    if json {
-        serde_json::to_writer(&mut out.w, &summary)?;
-        out.w.write_all(b"\n")?;
-    } else {
-        text.write(&mut out.w, &summary)?;
+    for s in &mut sinks {
+        s.finish(&summary)?;
     }
-    out.finish()?;
+    drop(sinks);
+    out.commit()?;
 
     let v = summary.counters.verdicts;
     let failing = v.violation
@@ -321,36 +343,42 @@ fn progress_bar(path: &Path, gzip: bool) -> indicatif::ProgressBar {
     bar
 }
 
+/// The host name, used as the sensor name.
+fn sensor_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
 /// Standard output, or a file replaced atomically when the run succeeds.
 struct Output {
-    w: Box<dyn Write>,
     file: Option<(PathBuf, PathBuf)>,
 }
 
 impl Output {
     fn open(path: Option<&Path>) -> Result<Self> {
-        Ok(match path {
-            None => Self {
-                w: Box::new(io::BufWriter::new(io::stdout().lock())),
-                file: None,
-            },
-            Some(p) => {
-                let tmp = temp_path(p);
-                let f = std::fs::File::create(&tmp)
-                    .with_context(|| format!("creating {}", tmp.display()))?;
-                Self {
-                    w: Box::new(io::BufWriter::new(f)),
-                    file: Some((tmp, p.to_path_buf())),
-                }
-            }
+        Ok(Self {
+            file: path.map(|p| (temp_path(p), p.to_path_buf())),
         })
     }
 
-    fn finish(mut self) -> Result<()> {
-        self.w.flush()?;
-        drop(self.w);
-        if let Some((tmp, path)) = self.file.take() {
-            std::fs::rename(&tmp, &path)
+    /// Returns a buffered writer to the output (the temporary file, for a file).
+    fn writer(&self) -> Result<Box<dyn Write>> {
+        Ok(match &self.file {
+            None => Box::new(io::BufWriter::new(io::stdout().lock())),
+            Some((tmp, _)) => Box::new(io::BufWriter::new(
+                std::fs::File::create(tmp)
+                    .with_context(|| format!("creating {}", tmp.display()))?,
+            )),
+        })
+    }
+
+    /// Moves a finished output file into place.
+    fn commit(self) -> Result<()> {
+        if let Some((tmp, path)) = &self.file {
+            std::fs::rename(tmp, path)
                 .with_context(|| format!("renaming to {}", path.display()))?;
         }
         Ok(())

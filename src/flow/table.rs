@@ -111,7 +111,7 @@ pub struct Flow {
 }
 
 /// Why a flow left the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndReason {
     /// No packet for longer than the idle timeout.
@@ -141,7 +141,7 @@ impl Default for Limits {
 }
 
 /// Counters of the table.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct TableStats {
     /// Flows created.
     pub flows: u64,

@@ -53,7 +53,7 @@ static BUNDLED: [(&str, &[u8]); 4] = [
 ];
 
 /// The IEEE registry an assignment comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Registry {
     /// MA-L, 24-bit prefix (the classic OUI).
     #[serde(rename = "MA-L")]

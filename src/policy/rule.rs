@@ -53,7 +53,7 @@ const HEADER: [&str; 8] = [
 ];
 
 /// What a rule's entity is, in Clean Path terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// An untrusted equipment vendor (Clean Path), e.g. Huawei, ZTE.
@@ -65,7 +65,9 @@ pub enum Category {
 }
 
 /// How sure the match between rule value and entity is (technical, not legal).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     /// Ambiguous or informational: warns, does not fail by default.
@@ -77,7 +79,7 @@ pub enum Confidence {
 }
 
 /// What a rule's value is matched against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     /// An AS number (`AS4134`).

@@ -22,7 +22,9 @@ use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
 
 /// A flow's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Verdict {
     /// Every hop attributed, none untrusted.
@@ -44,7 +46,9 @@ impl fmt::Display for Verdict {
 }
 
 /// What a hop is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum HopKind {
     /// A link-layer neighbour: a MAC address on the flow's frames at the capture point.
@@ -69,7 +73,7 @@ impl fmt::Display for HopKind {
 }
 
 /// Who a hop belongs to, as far as the tables tell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Attribution {
     /// An address originated by an AS.
@@ -100,7 +104,7 @@ pub enum Attribution {
 }
 
 /// A denylist rule that matched a hop.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Evidence {
     /// Entity the rule names.
     pub entity: String,
@@ -123,7 +127,7 @@ pub struct Evidence {
 }
 
 /// One hop of a flow, with its attribution and matches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Hop {
     /// What the hop is.
     pub kind: HopKind,
@@ -132,7 +136,7 @@ pub struct Hop {
     /// Who it belongs to.
     pub attribution: Attribution,
     /// Rules it matched.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<Evidence>,
 }
 
@@ -148,7 +152,7 @@ impl Hop {
 }
 
 /// A verdict and the hops behind it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Judgement {
     /// The verdict.
     pub verdict: Verdict,

@@ -6,11 +6,10 @@ use crate::flow::{EndReason, Endpoints};
 use crate::pipeline::FlowResult;
 use crate::policy::verdict::{Hop, Verdict};
 use serde::Serialize;
-use std::io::{self, Write};
 use std::net::Ipv6Addr;
 
 /// Packet or byte counts per direction.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct PerDirection {
     /// In the direction of the flow's first packet.
     pub fwd: u64,
@@ -19,7 +18,7 @@ pub struct PerDirection {
 }
 
 /// The outer GTP-U tunnel of a flow, as its first packet showed it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct TunnelRecord {
     /// Outer source (the sending gNB or UPF).
     pub src: String,
@@ -30,21 +29,21 @@ pub struct TunnelRecord {
     /// QoS flow identifier.
     pub qfi: Option<u8>,
     /// PDU type of the first packet's PDU Session Container: `DL` or `UL`.
-    pub pdu_type: Option<&'static str>,
+    pub pdu_type: Option<String>,
 }
 
 /// One flow as written to JSON lines.
-#[derive(Debug, Clone, Serialize)]
-pub struct FlowRecord<'a> {
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct FlowRecord {
     /// Always `flow`.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: String,
     /// Flow number, in order of first packet.
     pub id: u64,
     /// The verdict.
     pub verdict: Verdict,
     /// Input file of the first packet.
-    pub file: &'a str,
+    pub file: String,
     /// Interface index of the first packet within that file (see the summary's `files`).
     pub iface: u32,
     /// Frame number of the first packet.
@@ -56,58 +55,58 @@ pub struct FlowRecord<'a> {
     /// Why the flow ended.
     pub end: EndReason,
     /// IP protocol number (absent for non-IP flows).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proto: Option<u8>,
     /// Inner source address of the first packet.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src: Option<String>,
     /// Inner destination address of the first packet.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dst: Option<String>,
     /// Source port of the first packet.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src_port: Option<u16>,
     /// Destination port of the first packet.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dst_port: Option<u16>,
     /// EtherType of a non-IP flow.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ethertype: Option<u16>,
     /// The GTP-U tunnel, for tunnelled flows.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tunnel: Option<TunnelRecord>,
     /// MAC addresses on the flow's frames.
     pub macs: Vec<String>,
     /// VLAN ids.
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub vlans: &'a [u16],
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vlans: Vec<u16>,
     /// MPLS labels.
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub mpls: &'a [u32],
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mpls: Vec<u32>,
     /// SRv6 segments.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub srv6_segments: Vec<String>,
     /// Packets per direction.
     pub packets: PerDirection,
     /// Wire bytes per direction.
     pub bytes: PerDirection,
     /// Packets of the flow with a malformed inner layer.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub decode_errors: u64,
     /// Packets that were IP fragments.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub fragments: u64,
     /// Every hop with its attribution and the rules it matched.
-    pub hops: &'a [Hop],
+    pub hops: Vec<Hop>,
 }
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-impl<'a> FlowRecord<'a> {
+impl FlowRecord {
     /// Builds the record of a judged flow; `file` names its input.
-    pub fn new(r: &'a FlowResult, file: &'a str) -> Self {
+    pub fn new(r: &FlowResult, file: &str) -> Self {
         let f = &r.flow;
         let (proto, ethertype) = match f.key.inner {
             Endpoints::Ip { proto, .. } => (Some(proto), None),
@@ -116,10 +115,10 @@ impl<'a> FlowRecord<'a> {
         };
         let has_ports = f.first.src_port != 0 || f.first.dst_port != 0;
         FlowRecord {
-            kind: "flow",
+            kind: "flow".into(),
             id: f.id,
             verdict: r.judgement.verdict,
-            file,
+            file: file.into(),
             iface: f.iface,
             first_frame: f.first_frame,
             first_ts: rfc3339(f.first_ts),
@@ -136,11 +135,13 @@ impl<'a> FlowRecord<'a> {
                 dst: t.outer_dst.to_string(),
                 teid: t.teid.0,
                 qfi: t.qfi.map(|q| q.0),
-                pdu_type: t.pdu_type.map(|p| if p == 0 { "DL" } else { "UL" }),
+                pdu_type: t
+                    .pdu_type
+                    .map(|p| if p == 0 { "DL" } else { "UL" }.to_string()),
             }),
             macs: f.macs.as_slice().iter().map(|m| m.to_string()).collect(),
-            vlans: f.vlans.as_slice(),
-            mpls: f.mpls.as_slice(),
+            vlans: f.vlans.as_slice().to_vec(),
+            mpls: f.mpls.as_slice().to_vec(),
             srv6_segments: f
                 .srv6
                 .as_slice()
@@ -157,16 +158,7 @@ impl<'a> FlowRecord<'a> {
             },
             decode_errors: f.decode_errors,
             fragments: f.fragments,
-            hops: &r.judgement.hops,
+            hops: r.judgement.hops.clone(),
         }
     }
-}
-
-/// Writes one flow as a JSON line.
-///
-/// # Errors
-/// The writer's error.
-pub fn write_flow(w: &mut impl Write, r: &FlowResult, file: &str) -> io::Result<()> {
-    serde_json::to_writer(&mut *w, &FlowRecord::new(r, file))?;
-    w.write_all(b"\n")
 }

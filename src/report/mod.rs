@@ -5,8 +5,8 @@ mod json;
 mod text;
 mod time;
 
-pub use json::{FlowRecord, write_flow};
-pub use text::TextReport;
+pub use json::{FlowRecord, PerDirection, TunnelRecord};
+pub use text::{TextReport, TextSink};
 pub use time::rfc3339;
 
 use crate::capture::{Format, ReadStats};
@@ -15,7 +15,7 @@ use crate::pipeline::Counters;
 use serde::Serialize;
 
 /// One input file as the summary describes it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct InputSummary {
     /// Path as given.
     pub path: String,
@@ -34,7 +34,7 @@ pub struct InputSummary {
 }
 
 /// One capture interface.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct InterfaceSummary {
     /// Interface name, if the file records one.
     pub name: Option<String>,
@@ -43,7 +43,7 @@ pub struct InterfaceSummary {
 }
 
 /// What the run judged with, so a result can be reproduced.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Provenance {
     /// cleanpath version.
     pub cleanpath: String,
@@ -60,7 +60,7 @@ pub struct Provenance {
     /// Minimum confidence that fails a flow.
     pub min_confidence: crate::policy::Confidence,
     /// Data attribution required by the tables' licences.
-    pub attribution: &'static str,
+    pub attribution: String,
 }
 
 /// The attribution line the bundled AS data's licence (CC BY 4.0) requires in reports.
@@ -69,11 +69,11 @@ pub const ATTRIBUTION: &str = "IP-to-ASN data: ip-location-db (CC BY 4.0), built
      MAC registries: IEEE Registration Authority public listing";
 
 /// The final summary of a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Summary {
     /// Always `summary` in JSON lines.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: String,
     /// Inputs.
     pub files: Vec<InputSummary>,
     /// Packet counters and verdict totals.

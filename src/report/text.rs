@@ -1,10 +1,7 @@
 //! The human summary: totals, the violating flows with their evidence, the hops still to
 //! attribute, and what was not analysed.
 
-use super::Summary;
-use super::time::rfc3339;
-use crate::flow::Endpoints;
-use crate::pipeline::FlowResult;
+use super::{FlowRecord, Summary};
 use crate::policy::verdict::{Attribution, Hop, HopKind, Verdict};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -24,7 +21,7 @@ struct HopTally {
 /// violations and per-hop tallies, not every flow.
 #[derive(Debug, Default)]
 pub struct TextReport {
-    violations: Vec<(String, String)>,
+    violations: Vec<String>,
     more_violations: u64,
     unknown_hops: BTreeMap<(HopKind, String), HopTally>,
     warnings: BTreeMap<(String, String), HopTally>,
@@ -37,11 +34,11 @@ impl TextReport {
         Self::default()
     }
 
-    /// Takes note of one judged flow; `file` names its input.
-    pub fn add(&mut self, r: &FlowResult, file: &str) {
-        let id = r.flow.id;
+    /// Takes note of one judged flow.
+    pub fn add(&mut self, r: &FlowRecord) {
+        let id = r.id;
         let mut flow_entities: Vec<&str> = Vec::new();
-        for h in &r.judgement.hops {
+        for h in &r.hops {
             for m in h.matches.iter().filter(|m| !m.counts) {
                 let t = self
                     .warnings
@@ -65,7 +62,7 @@ impl TextReport {
                     flow_entities.push(&m.entity);
                 }
             }
-            if h.is_unattributed() && r.judgement.verdict == Verdict::Unknown {
+            if h.is_unattributed() && r.verdict == Verdict::Unknown {
                 let t = self
                     .unknown_hops
                     .entry((h.kind, h.value.clone()))
@@ -84,9 +81,9 @@ impl TextReport {
         for e in flow_entities {
             *self.entities.entry(e.to_string()).or_insert(0) += 1;
         }
-        if r.judgement.verdict == Verdict::Violation {
+        if r.verdict == Verdict::Violation {
             if self.violations.len() < MAX_LISTED {
-                self.violations.push((file.to_string(), describe(r)));
+                self.violations.push(describe(r));
             } else {
                 self.more_violations += 1;
             }
@@ -208,7 +205,7 @@ impl TextReport {
         }
         if !self.violations.is_empty() {
             writeln!(w, "\nVIOLATIONS ({})", v.violation)?;
-            for (_, text) in &self.violations {
+            for text in &self.violations {
                 w.write_all(text.as_bytes())?;
             }
             if self.more_violations > 0 {
@@ -264,11 +261,16 @@ impl TextReport {
 }
 
 /// Describes one violating flow with its evidence, several lines.
-fn describe(r: &FlowResult) -> String {
-    let f = &r.flow;
+fn describe(r: &FlowRecord) -> String {
     let mut s = String::new();
-    let what = match f.key.inner {
-        Endpoints::Ip { proto, .. } => {
+    let ep = |a: &Option<String>, port: Option<u16>| match (a, port) {
+        (Some(a), Some(p)) if a.contains(':') => format!("[{a}]:{p}"),
+        (Some(a), Some(p)) => format!("{a}:{p}"),
+        (Some(a), None) => a.clone(),
+        (None, _) => "?".into(),
+    };
+    let what = match (r.proto, r.ethertype) {
+        (Some(proto), _) => {
             let p = match proto {
                 6 => "tcp".to_string(),
                 17 => "udp".to_string(),
@@ -277,40 +279,38 @@ fn describe(r: &FlowResult) -> String {
                 58 => "icmpv6".to_string(),
                 n => format!("ip proto {n}"),
             };
-            let ep = |a: Option<std::net::IpAddr>, port: u16| match (a, port) {
-                (Some(std::net::IpAddr::V6(a)), p) if p != 0 => format!("[{a}]:{p}"),
-                (Some(a), p) if p != 0 => format!("{a}:{p}"),
-                (Some(a), _) => a.to_string(),
-                (None, _) => "?".into(),
-            };
             format!(
                 "{p} {} -> {}",
-                ep(f.first.src, f.first.src_port),
-                ep(f.first.dst, f.first.dst_port)
+                ep(&r.src, r.src_port),
+                ep(&r.dst, r.dst_port)
             )
         }
-        Endpoints::L2 { a, b, ethertype } => format!("L2 {a} <-> {b} ethertype 0x{ethertype:04x}"),
-        Endpoints::Opaque => "tunnel (inner packet not decoded)".into(),
+        (None, Some(et)) => format!("L2 {} ethertype 0x{et:04x}", r.macs.join(" <-> ")),
+        (None, None) => "tunnel (inner packet not decoded)".into(),
     };
+    let tunnel = r
+        .tunnel
+        .as_ref()
+        .map(|t| {
+            format!(
+                " in GTP-U {} -> {} TEID 0x{:08x}{}",
+                t.src,
+                t.dst,
+                t.teid,
+                t.qfi.map(|q| format!(" QFI {q}")).unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
     let _ = writeln!(
         s,
-        "  #{} {what}{}  ({} pkts, first frame {}, {})",
-        f.id,
-        f.first
-            .tunnel
-            .map(|t| format!(
-                " in GTP-U {} -> {} TEID 0x{:08x}{}",
-                t.outer_src,
-                t.outer_dst,
-                t.teid.0,
-                t.qfi.map(|q| format!(" QFI {}", q.0)).unwrap_or_default()
-            ))
-            .unwrap_or_default(),
-        f.packets[0] + f.packets[1],
-        f.first_frame,
-        rfc3339(f.first_ts)
+        "  #{} {what}{tunnel}  ({} pkts, first frame {} of {}, {})",
+        r.id,
+        r.packets.fwd + r.packets.rev,
+        r.first_frame,
+        r.file,
+        r.first_ts
     );
-    for h in r.judgement.hops.iter().filter(|h| h.is_violation()) {
+    for h in r.hops.iter().filter(|h| h.is_violation()) {
         let _ = writeln!(s, "     {} {} = {}", h.kind, h.value, attribution(h));
         for m in h.matches.iter().filter(|m| m.counts) {
             let _ = writeln!(
@@ -340,5 +340,38 @@ fn attribution(h: &Hop) -> String {
         } => format!("{org} ({registry} /{prefix_bits})"),
         Attribution::Group => "group address".into(),
         Attribution::Unattributed { reason } => reason.clone(),
+    }
+}
+
+/// The text summary as a sink: collects while flows stream past, writes at the end.
+#[derive(Debug)]
+pub struct TextSink<W: Write> {
+    report: TextReport,
+    w: W,
+}
+
+impl<W: Write> TextSink<W> {
+    /// Writes the summary to `w` when the run finishes.
+    pub fn new(w: W) -> Self {
+        Self {
+            report: TextReport::new(),
+            w,
+        }
+    }
+}
+
+impl<W: Write> crate::sink::Sink for TextSink<W> {
+    fn flow(&mut self, rec: &FlowRecord) -> Result<(), crate::sink::Error> {
+        self.report.add(rec);
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> Result<(), crate::sink::Error> {
+        let io = |source| crate::sink::Error::Io {
+            what: "writing the summary".into(),
+            source,
+        };
+        self.report.write(&mut self.w, summary).map_err(io)?;
+        self.w.flush().map_err(io)
     }
 }
