@@ -65,7 +65,11 @@ fn demo_json_lines_one_object_per_flow_then_summary() {
     let o = cleanpath(&["analyze", "--json", &demo()]);
     assert_eq!(o.status.code(), Some(1));
     let lines = json_lines(&o);
-    assert_eq!(lines.len(), 10);
+    assert_eq!(lines.len(), 11);
+    assert_eq!(lines[0]["type"], "run");
+    assert_eq!(lines[0]["inputs"][0]["path"], demo());
+    assert_eq!(lines[0]["version"], env!("CARGO_PKG_VERSION"));
+    let lines = &lines[1..];
     let verdicts: Vec<&str> = lines[..9]
         .iter()
         .map(|v| {
@@ -355,6 +359,9 @@ fn json_lines_round_trip_into_records() {
     let o = cleanpath(&["analyze", "--json", &demo()]);
     let out = text(&o.stdout);
     let mut lines = out.lines();
+    let run: cleanpath::sink::RunInfo =
+        serde_json::from_str(lines.next().expect("run line")).expect("run info");
+    assert_eq!(run.inputs.len(), 1);
     let flows: Vec<FlowRecord> = lines
         .by_ref()
         .take(9)
@@ -366,6 +373,6 @@ fn json_lines_round_trip_into_records() {
     assert_eq!(summary.counters.verdicts.violation, 4);
     assert_eq!(summary.files[0].read.frames, 18);
     // Serialising the parsed record again gives the same line.
-    let first = out.lines().next().expect("line");
+    let first = out.lines().nth(1).expect("line");
     assert_eq!(serde_json::to_string(&flows[0]).expect("json"), first);
 }

@@ -1,6 +1,6 @@
-//! JSON lines: one object per flow, then the summary object.
+//! JSON lines: a run object, one object per flow, then the summary object.
 
-use super::{Error, Sink};
+use super::{Error, RunInfo, Sink};
 use crate::report::{FlowRecord, Summary};
 use std::io::Write;
 
@@ -31,7 +31,20 @@ impl<W: Write> JsonlSink<W> {
     }
 }
 
+/// The first line of a run: `{"type":"run", …RunInfo}`.
+#[derive(serde::Serialize)]
+struct RunLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    run: &'a RunInfo,
+}
+
 impl<W: Write> Sink for JsonlSink<W> {
+    fn begin(&mut self, run: &RunInfo) -> Result<(), Error> {
+        self.line(&RunLine { kind: "run", run })
+    }
+
     fn flow(&mut self, rec: &FlowRecord) -> Result<(), Error> {
         self.line(rec)
     }
