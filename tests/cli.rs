@@ -309,8 +309,10 @@ fn filter_keeps_only_matching_frames() {
     let o = cleanpath(&["analyze", "--json", "--filter", "udp port 2152", &demo()]);
     let lines = json_lines(&o);
     let s = lines.last().expect("summary");
-    // 6 frames of the clean session + 2 of the China Telecom flow are GTP-U.
-    assert_eq!(s["frames"], 18);
+    // 6 frames of the clean session + 2 of the China Telecom flow are GTP-U: those are
+    // analysed, the other 10 of the 18 read are counted as filtered out.
+    assert_eq!(s["files"][0]["read"]["frames"], 18);
+    assert_eq!(s["frames"], 8);
     assert_eq!(s["filtered_out"], 10);
     assert_eq!(s["verdicts"]["violation"], 1);
     assert_eq!(o.status.code(), Some(1));
