@@ -78,15 +78,19 @@ pub mod ie {
 }
 
 /// cleanpath's enterprise-specific information elements (under the configured PEN).
+///
+/// The ids start at 101, not 1: pmacct 1.7.7's `nfacctd` matches an enterprise IE by its
+/// id alone when the template also holds an RFC 5103 reverse IE with that id, so ids 1
+/// and 2 would read the reverse octet and packet counters.
 pub mod cp {
     /// Verdict, unsigned8: 0 CLEAN, 1 UNKNOWN, 2 VIOLATION.
-    pub const VERDICT: u16 = 1;
+    pub const VERDICT: u16 = 101;
     /// Untrusted entities the flow matched, string (variable length, `; `-separated).
-    pub const UNTRUSTED_ENTITY: u16 = 2;
+    pub const UNTRUSTED_ENTITY: u16 = 102;
     /// GTP-U TEID of the outer tunnel, unsigned32 (tunnelled templates only).
-    pub const TEID: u16 = 3;
+    pub const TEID: u16 = 103;
     /// 5G QoS flow identifier, unsigned8 (templates with a QFI only).
-    pub const QFI: u16 = 4;
+    pub const QFI: u16 = 104;
 }
 
 /// One field specifier of a template (RFC 7011 §3.2).
@@ -586,7 +590,8 @@ mod tests {
     }
 
     // RFC 7011 §3.4.1 template record: id, field count, then per field IE id | length
-    // (| PEN when the enterprise bit 0x8000 is set). 29305 = 0x7279, 32473 = 0x7ed9.
+    // (| PEN when the enterprise bit 0x8000 is set). 29305 = 0x7279, 32473 = 0x7ed9;
+    // cleanpath's ids 101..104 = 0x65..0x68.
     const TEMPLATE_256: &str = "
         0100 0012
         0008 0004  000c 0004  0007 0002  000b 0002  0004 0001
@@ -594,7 +599,7 @@ mod tests {
         8001 0008 00007279  8002 0008 00007279
         0098 0008  0099 0008  0038 0006  0050 0006  003a 0002
         0010 0004  0011 0004
-        8001 0001 00007ed9  8002 ffff 00007ed9";
+        8065 0001 00007ed9  8066 ffff 00007ed9";
 
     // RFC 7011 §3.4.3 data record, fields in template order.
     const DATA_256: &str = "
@@ -745,7 +750,7 @@ mod tests {
         shape.encode_template(1234, &mut t);
         assert_eq!(
             &t[t.len() - 16..],
-            &hex("8003 0004 000004d2 8004 0001 000004d2")[..]
+            &hex("8067 0004 000004d2 8068 0001 000004d2")[..]
         );
         r.src = IpAddr::V6(Ipv6Addr::LOCALHOST);
         assert_eq!(r.shape(), None, "mixed families");

@@ -9,12 +9,12 @@
 //! endpoints' origin ASes as `bgpSource/DestinationAsNumber`, and enterprise IEs under a
 //! configurable PEN (default 32473, RFC 5612's documentation number):
 //!
-//! | id | name            | type                | value                                      |
-//! |----|-----------------|---------------------|--------------------------------------------|
-//! | 1  | verdict         | unsigned8           | 0 CLEAN, 1 UNKNOWN, 2 VIOLATION            |
-//! | 2  | untrustedEntity | string (var. length)| entities of the counted matches, `; `-joined|
-//! | 3  | gtpuTeid        | unsigned32          | outer TEID (tunnelled templates only)      |
-//! | 4  | qfi             | unsigned8           | QoS flow id (templates with a QFI only)    |
+//! | id  | name            | type                | value                                      |
+//! |-----|-----------------|---------------------|--------------------------------------------|
+//! | 101 | verdict         | unsigned8           | 0 CLEAN, 1 UNKNOWN, 2 VIOLATION            |
+//! | 102 | untrustedEntity | string (var. length)| entities of the counted matches, `; `-joined|
+//! | 103 | gtpuTeid        | unsigned32          | outer TEID (tunnelled templates only)      |
+//! | 104 | qfi             | unsigned8           | QoS flow id (templates with a QFI only)    |
 //!
 //! Non-IP flows cannot be expressed with these templates: they are skipped and counted.
 //! Messages stay within 1400 octets; templates go out before their first use, then again
