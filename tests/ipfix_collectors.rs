@@ -5,6 +5,7 @@
 //! checks that what the collector stored equals the JSON lines, flow by flow. In CI
 //! (`CI=true`) a missing collector or database fails the test; locally it is skipped with
 //! a message.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use serde_json::Value;
 use std::collections::BTreeMap;

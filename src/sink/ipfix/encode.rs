@@ -368,7 +368,7 @@ impl Default for StreamConfig {
             domain: 0,
             pen: DOCUMENTATION_PEN,
             max_message: 1400,
-            template_every_messages: 20,
+            template_every_messages: 10,
         }
     }
 }
