@@ -197,6 +197,7 @@ fn nfcapd_stores_what_cleanpath_reports() {
         let d = Daemon::start(
             Command::new(&nfcapd)
                 .args(["-b", "127.0.0.1", "-p", &port.to_string(), "-t", "3600"])
+                .args(["-B", "4194304"])
                 .arg("-w")
                 .arg(&data),
             tmp.path().join("nfcapd.log"),
@@ -204,10 +205,15 @@ fn nfcapd_stores_what_cleanpath_reports() {
         );
         let (flows, stderr) = analyze(port, name);
         check_skip_note(&flows, &stderr);
-        // Give the collector a moment to drain its socket, then stop it: it closes the file.
-        std::thread::sleep(Duration::from_millis(300));
+        // Give the collector time to drain its socket, then stop it: it closes the file and
+        // logs what it received.
+        std::thread::sleep(Duration::from_millis(1000));
         let log = d.stop("-TERM");
-        assert!(log.contains("Sequence Errors: 0"), "{log}");
+        let ip = ip_flows(&flows).len();
+        assert!(
+            log.contains(&format!("Flows: {ip},")) && log.contains("Sequence Errors: 0"),
+            "{name}: nfcapd did not get all {ip} records:\n{log}"
+        );
 
         let out = Command::new(&nfdump)
             .env("TZ", "UTC")
@@ -474,6 +480,7 @@ fn nfacctd_writes_cleanpath_flows_into_postgresql() {
 nfacctd_ip: 127.0.0.1
 nfacctd_port: {port}
 nfacctd_as: netflow
+nfacctd_pipe_size: 4194304
 aggregate_primitives: {prims}
 plugins: pgsql[cp]
 aggregate[cp]: src_host, dst_host, src_port, dst_port, proto, src_mac, dst_mac, vlan, src_as, dst_as, timestamp_start, timestamp_end, cp_verdict, cp_entity, cp_teid, cp_qfi, rev_bytes, rev_packets
@@ -504,8 +511,20 @@ sql_user[cp]: {user}
         );
         let (flows, stderr) = analyze(port, name);
         check_skip_note(&flows, &stderr);
-        std::thread::sleep(Duration::from_millis(300));
-        // SIGINT: pmacct purges its cache into the database, then exits.
+        // Wait until the plugin has written every packet (it purges every second), so
+        // that stopping cannot cut off datagrams still queued; then SIGINT, which purges
+        // and exits.
+        let packets: u64 = ip_flows(&flows)
+            .iter()
+            .map(|f| u(&f["packets"]["fwd"]))
+            .sum();
+        let count = format!("SELECT coalesce(sum(packets), 0) FROM {table}");
+        let t0 = Instant::now();
+        while psql(&psql_bin, &url, &count).trim() != packets.to_string()
+            && t0.elapsed() < Duration::from_secs(20)
+        {
+            std::thread::sleep(Duration::from_millis(200));
+        }
         let log = d.stop("-INT");
         assert!(!log.contains("ERROR"), "{log}");
 
@@ -589,7 +608,7 @@ sql_user[cp]: {user}
                 .filter(|(k, v)| want.get(*k) != Some(v))
                 .collect();
             panic!(
-                "{name}: {} rows in PostgreSQL, {} expected\nexpected, not stored: {only_want:#?}\nstored, not expected: {only_have:#?}",
+                "{name}: {} rows in PostgreSQL, {} expected\nexpected, not stored: {only_want:#?}\nstored, not expected: {only_have:#?}\nnfacctd log:\n{log}",
                 have.len(),
                 want.len()
             );
