@@ -27,8 +27,7 @@ fn in_ci() -> bool {
 }
 
 /// Reports a missing prerequisite: a failure in CI, a visible skip locally.
-fn missing(what: &str) {
-    let msg = format!("{what} (install with `bash .ci/ipfix.sh`)");
+fn missing(msg: &str) {
     assert!(!in_ci(), "CI=true and {msg}");
     eprintln!("SKIPPED: {msg}");
 }
@@ -187,7 +186,7 @@ fn check_skip_note(flows: &[Value], stderr: &str) {
 #[test]
 fn nfcapd_stores_what_cleanpath_reports() {
     let (Some(nfcapd), Some(nfdump)) = (tool("nfcapd"), tool("nfdump")) else {
-        return missing("nfdump's nfcapd/nfdump are not installed");
+        return missing("nfdump's nfcapd/nfdump are not installed (run `bash .ci/ipfix.sh`)");
     };
     for name in FIXTURES {
         let tmp = tempfile::tempdir().unwrap();
@@ -449,10 +448,10 @@ fn pmacct_v9_table(table: &str) -> String {
 #[test]
 fn nfacctd_writes_cleanpath_flows_into_postgresql() {
     let Some(nfacctd) = tool("nfacctd") else {
-        return missing("pmacct's nfacctd is not installed");
+        return missing("pmacct's nfacctd is not installed (run `bash .ci/ipfix.sh`)");
     };
     let Some(psql_bin) = tool("psql") else {
-        return missing("psql is not installed");
+        return missing("psql is not installed (run `bash .ci/ipfix.sh`)");
     };
     let Ok(url) = std::env::var("CLEANPATH_TEST_PG") else {
         return missing("CLEANPATH_TEST_PG is not set (start PostgreSQL with .ci/postgres.sh)");
