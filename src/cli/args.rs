@@ -118,6 +118,20 @@ pub struct AnalyzeArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Also export every IP flow as IPFIX (RFC 7011) over UDP to this collector (nfcapd,
+    /// nfacctd, goflow2, …). Repeatable. Non-IP flows are not exported (counted).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub ipfix: Vec<String>,
+
+    /// IPFIX Observation Domain id in the message headers.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub ipfix_domain: u32,
+
+    /// Private Enterprise Number of cleanpath's own IPFIX elements (verdict, untrusted
+    /// entity, TEID, QFI); the default 32473 is RFC 5612's documentation number.
+    #[arg(long, default_value_t = crate::sink::ipfix::encode::DOCUMENTATION_PEN, value_name = "PEN")]
+    pub ipfix_pen: u32,
 }
 
 /// Arguments of `gen`.

@@ -172,6 +172,9 @@ fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
     } else {
         sinks.push(Box::new(TextSink::new(out.writer()?)));
     }
+    if !a.ipfix.is_empty() {
+        sinks.push(Box::new(ipfix_sink(a)?));
+    }
     let run = RunInfo {
         sensor: sensor_name(),
         started_unix_ms: std::time::SystemTime::now()
@@ -321,6 +324,14 @@ fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// The IPFIX exporter of `--ipfix`.
+fn ipfix_sink(a: &AnalyzeArgs) -> Result<crate::sink::IpfixSink> {
+    let mut cfg = crate::sink::IpfixConfig::default();
+    cfg.stream.domain = a.ipfix_domain;
+    cfg.stream.pen = a.ipfix_pen;
+    Ok(crate::sink::IpfixSink::connect(&a.ipfix, cfg)?.quiet(a.quiet))
 }
 
 fn progress_bar(path: &Path, gzip: bool) -> indicatif::ProgressBar {

@@ -5,8 +5,10 @@
 //! Modelled on ripgrep's searcher `Sink`: default hooks for the run's edges, a required
 //! per-item method.
 
+pub mod ipfix;
 mod jsonl;
 
+pub use ipfix::{IpfixConfig, IpfixSink};
 pub use jsonl::JsonlSink;
 
 use crate::report::{FlowRecord, Summary};
