@@ -34,7 +34,7 @@ h2{font-size:17px;margin:28px 0 8px;padding-bottom:4px;border-bottom:2px solid v
 dl.fields{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:6px 0}
 dl.fields dt{font-weight:bold;color:var(--muted)}
 dl.fields dd{margin:0;overflow-wrap:anywhere}
-table{border-collapse:collapse;margin:6px 0 10px;width:100%}
+table{border-collapse:collapse;margin:6px 0 10px;max-width:100%}
 th,td{border:1px solid var(--rule);padding:3px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f1f3f4}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -187,6 +187,11 @@ fn chart(c: &Chart) -> String {
                 let _ = writeln!(o, "<text x=\"0\" y=\"16\">none</text>");
             }
             for (i, (label, value, class)) in bars.iter().enumerate() {
+                let unit = if *value == 1 {
+                    unit.trim_end_matches('s')
+                } else {
+                    unit
+                };
                 let y = i as f64 * row_h + 4.0;
                 let w = (*value as f64 / max * bar_w).max(if *value > 0 { 2.0 } else { 0.0 });
                 let shown: String = if label.chars().count() > 48 {

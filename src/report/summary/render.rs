@@ -564,13 +564,15 @@ pub fn text(r: &Report) -> String {
     o
 }
 
-/// Escapes text for Markdown (CommonMark backslash escapes; `<` and `>` too, so no HTML
-/// gets through a Markdown viewer).
+/// Escapes text for Markdown: CommonMark backslash escapes for the punctuation that
+/// formats, and `<`/`>` as entity references, so no HTML gets through a Markdown viewer.
 pub(super) fn md_escape(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '(' | ')' | '~' => {
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '(' | ')' | '~' => {
                 o.push('\\');
                 o.push(c);
             }
