@@ -67,11 +67,11 @@ fn expected_violations() -> BTreeSet<(String, String, String)> {
                     out.insert((
                         format!(
                             "{} @ {}",
-                            m["entity"].as_str().unwrap(),
-                            h["value"].as_str().unwrap()
+                            m["entity"].as_str().expect("entity"),
+                            h["value"].as_str().expect("value")
                         ),
-                        h["kind"].as_str().unwrap().to_string(),
-                        m["rule_at"].as_str().unwrap().to_string(),
+                        h["kind"].as_str().expect("kind").to_string(),
+                        m["rule_at"].as_str().expect("rule_at").to_string(),
                     ));
                 }
             }
@@ -313,7 +313,10 @@ fn overlapping(from: &str, to: &str) -> u64 {
     // RFC 3339 with the same width and zone compare as strings.
     demo_flows()
         .iter()
-        .filter(|f| f["first_ts"].as_str().unwrap() < to && f["last_ts"].as_str().unwrap() >= from)
+        .filter(|f| {
+            f["first_ts"].as_str().expect("first_ts") < to
+                && f["last_ts"].as_str().expect("last_ts") >= from
+        })
         .count() as u64
 }
 

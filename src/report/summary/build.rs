@@ -122,8 +122,8 @@ pub fn build(
     let mut talkers: BTreeMap<(String, String), Talker> = BTreeMap::new();
     for &(f, first, last) in &flows {
         let r = &f.record;
-        let bytes = r.bytes.fwd + r.bytes.rev;
-        let packets = r.packets.fwd + r.packets.rev;
+        let bytes = r.bytes.fwd.saturating_add(r.bytes.rev);
+        let packets = r.packets.fwd.saturating_add(r.packets.rev);
         let (count, b, p) = match r.verdict {
             Verdict::Clean => (
                 &mut totals.clean,
@@ -142,8 +142,8 @@ pub fn build(
             ),
         };
         *count += 1;
-        *b += bytes;
-        *p += packets;
+        *b = b.saturating_add(bytes);
+        *p = p.saturating_add(packets);
 
         let mut seen_keys: BTreeSet<(String, String)> = BTreeSet::new();
         for h in &r.hops {
@@ -175,8 +175,8 @@ pub fn build(
                 }
                 if seen_keys.insert(key) {
                     acc.flows += 1;
-                    acc.packets += packets;
-                    acc.bytes += bytes;
+                    acc.packets = acc.packets.saturating_add(packets);
+                    acc.bytes = acc.bytes.saturating_add(bytes);
                     acc.first = acc.first.min(first);
                     acc.last = acc.last.max(last);
                     acc.flow_ids.insert((f.run, r.id));
@@ -215,8 +215,8 @@ pub fn build(
                 verdict: Verdict::Clean.to_string(),
             });
         t.flows += 1;
-        t.packets += packets;
-        t.bytes += bytes;
+        t.packets = t.packets.saturating_add(packets);
+        t.bytes = t.bytes.saturating_add(bytes);
         if verdict_rank(&r.verdict.to_string()) > verdict_rank(&t.verdict) {
             t.verdict = r.verdict.to_string();
         }
@@ -285,7 +285,7 @@ pub fn build(
         .map(|(f, _, _)| {
             (
                 (f.run, f.record.id),
-                f.record.bytes.fwd + f.record.bytes.rev,
+                f.record.bytes.fwd.saturating_add(f.record.bytes.rev),
             )
         })
         .collect();
@@ -387,7 +387,10 @@ fn finish_groups(groups: GroupAcc, bytes: &BTreeMap<(usize, u64), u64>) -> Vec<G
             name,
             detail: detail.into_iter().collect(),
             flows: flows.len() as u64,
-            bytes: flows.iter().filter_map(|k| bytes.get(k)).sum(),
+            bytes: flows
+                .iter()
+                .filter_map(|k| bytes.get(k))
+                .fold(0u64, |a, b| a.saturating_add(*b)),
             violations,
         })
         .collect();
@@ -505,7 +508,8 @@ fn timeline(flows: &[(&ReportFlow, i64, i64)], from: Option<i64>, to: Option<i64
             buckets: Vec::new(),
         };
     };
-    let span = (hi - lo).max(1);
+    let span = hi.saturating_sub(lo).max(1);
+    let last = hi.saturating_sub(1);
     const MS: i64 = 1_000_000;
     const S: i64 = 1_000 * MS;
     let nice = [
@@ -529,13 +533,13 @@ fn timeline(flows: &[(&ReportFlow, i64, i64)], from: Option<i64>, to: Option<i64
     let width = nice
         .iter()
         .copied()
-        .find(|w| (lo.div_euclid(*w)..=(hi - 1).div_euclid(*w)).count() as i64 <= MAX_BUCKETS)
+        .find(|w| last.div_euclid(*w) - lo.div_euclid(*w) < MAX_BUCKETS)
         .unwrap_or_else(|| span / MAX_BUCKETS + 1);
     let first_bucket = lo.div_euclid(width);
-    let n = ((hi - 1).div_euclid(width) - first_bucket + 1).clamp(1, MAX_BUCKETS + 1);
+    let n = (last.div_euclid(width) - first_bucket + 1).clamp(1, MAX_BUCKETS + 1);
     let mut buckets: Vec<Bucket> = (0..n)
         .map(|i| Bucket {
-            start: show((first_bucket + i) * width),
+            start: show((first_bucket + i).saturating_mul(width)),
             flows: ByVerdict::default(),
         })
         .collect();
@@ -574,19 +578,23 @@ fn capture_loss(input: &ReportInput, counted: &[bool]) -> CaptureLoss {
             });
         }
         let c = &s.counters;
-        loss.frames += c.frames;
-        loss.frames_not_analysed += c.frames_without_flow;
+        loss.frames = loss.frames.saturating_add(c.frames);
+        loss.frames_not_analysed = loss
+            .frames_not_analysed
+            .saturating_add(c.frames_without_flow);
         for (k, v) in &c.decode_errors {
-            *loss.decode_errors.entry(k.clone()).or_default() += v;
+            let e = loss.decode_errors.entry(k.clone()).or_default();
+            *e = e.saturating_add(*v);
         }
         for (k, v) in &c.unsupported_link_types {
-            *loss
+            let e = loss
                 .unsupported_link_types
                 .entry(format!("linktype {k}"))
-                .or_default() += v;
+                .or_default();
+            *e = e.saturating_add(*v);
         }
-        loss.flows_evicted += s.flow_table.evicted;
-        loss.filtered_out += c.filtered_out;
+        loss.flows_evicted = loss.flows_evicted.saturating_add(s.flow_table.evicted);
+        loss.filtered_out = loss.filtered_out.saturating_add(c.filtered_out);
     }
     loss.complete = loss.unfinished_runs.is_empty()
         && loss.incomplete_files.is_empty()

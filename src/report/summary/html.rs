@@ -228,7 +228,11 @@ fn chart(c: &Chart) -> String {
             let height = top + plot_h + 40.0;
             let max = buckets
                 .iter()
-                .map(|(_, v)| v.clean + v.unknown + v.violation)
+                .map(|(_, v)| {
+                    v.clean
+                        .saturating_add(v.unknown)
+                        .saturating_add(v.violation)
+                })
                 .max()
                 .unwrap_or(0)
                 .max(1);

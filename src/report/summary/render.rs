@@ -150,8 +150,14 @@ pub(super) fn document(r: &Report) -> Vec<Block> {
             vec![
                 "total".into(),
                 n(t.flows),
-                n(t.packets.clean + t.packets.unknown + t.packets.violation),
-                n(t.bytes.clean + t.bytes.unknown + t.bytes.violation),
+                n(t.packets
+                    .clean
+                    .saturating_add(t.packets.unknown)
+                    .saturating_add(t.packets.violation)),
+                n(t.bytes
+                    .clean
+                    .saturating_add(t.bytes.unknown)
+                    .saturating_add(t.bytes.violation)),
             ],
         ],
     });
@@ -350,7 +356,7 @@ pub(super) fn document(r: &Report) -> Vec<Block> {
         "Some traffic was not analysed; a clean verdict covers only what was.".into()
     }));
     let map = |m: &std::collections::BTreeMap<String, u64>| {
-        let total: u64 = m.values().sum();
+        let total = m.values().fold(0u64, |a, b| a.saturating_add(*b));
         if m.is_empty() {
             "0".to_string()
         } else {
