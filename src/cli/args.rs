@@ -38,6 +38,9 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Write a capture the project generates itself (test fixtures).
     Gen(GenArgs),
+    /// Summarise analysed runs for a period: verdicts, violations with evidence, what is new,
+    /// what to attribute, capture loss and provenance (text, Markdown, JSON or HTML).
+    Report(super::report::ReportArgs),
 }
 
 /// Which verdicts fail the run (exit code 1).

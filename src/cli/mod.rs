@@ -2,7 +2,9 @@
 //! [`run`] checks them, loads tables and rules and drives the pipeline.
 
 mod args;
+mod report;
 mod run;
 
 pub use args::{AnalyzeArgs, Args, Command, FailOn, GenArgs, GenWhat, MinConfidence};
+pub use report::{ReportArgs, ReportFormat};
 pub use run::{Outcome, run};

@@ -37,6 +37,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     match args.command {
         Command::Analyze(a) => analyze(&a),
         Command::Gen(g) => generate(&g),
+        Command::Report(r) => super::report::report(&r),
     }
 }
 

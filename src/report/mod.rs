@@ -86,3 +86,5 @@ pub struct Summary {
     /// What the run judged with.
     pub provenance: Provenance,
 }
+
+pub mod summary;
