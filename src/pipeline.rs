@@ -164,6 +164,12 @@ impl<'a> Analyzer<'a> {
         c
     }
 
+    /// Returns how many frames so far had a malformed or unsupported layer (for live status;
+    /// [`Analyzer::finish`] breaks them down by layer).
+    pub fn decode_error_frames(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
     /// Returns the flow table's counters.
     pub fn table_stats(&self) -> &TableStats {
         self.table.stats()

@@ -38,6 +38,11 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Write a capture the project generates itself (test fixtures).
     Gen(GenArgs),
+    /// Capture live on network interfaces (Linux AF_PACKET) and judge every flow as it ends.
+    Capture(super::capture::CaptureArgs),
+    /// Send the Ethernet frames of capture files out of an interface (tests, benchmarks).
+    #[command(hide = true)]
+    Replay(super::capture::ReplayArgs),
 }
 
 /// Which verdicts fail the run (exit code 1).

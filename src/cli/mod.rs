@@ -2,7 +2,9 @@
 //! [`run`] checks them, loads tables and rules and drives the pipeline.
 
 mod args;
+mod capture;
 mod run;
 
 pub use args::{AnalyzeArgs, Args, Command, FailOn, GenArgs, GenWhat, MinConfidence};
+pub use capture::{CaptureArgs, CaptureLine, InterfaceCounters, ReplayArgs, ReplayReport};
 pub use run::{Outcome, run};
