@@ -42,7 +42,7 @@ pub enum Command {
     Capture(super::capture::CaptureArgs),
     /// Send the Ethernet frames of capture files out of an interface (tests, benchmarks).
     #[command(hide = true)]
-    Replay(super::capture::ReplayArgs),
+    Replay(super::replay::ReplayArgs),
 }
 
 /// Which verdicts fail the run (exit code 1).

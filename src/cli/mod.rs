@@ -3,8 +3,10 @@
 
 mod args;
 mod capture;
+mod replay;
 mod run;
 
 pub use args::{AnalyzeArgs, Args, Command, FailOn, GenArgs, GenWhat, MinConfidence};
-pub use capture::{CaptureArgs, CaptureLine, InterfaceCounters, ReplayArgs, ReplayReport};
+pub use capture::{CaptureArgs, CaptureLine, InterfaceCounters};
+pub use replay::{ReplayArgs, ReplayReport};
 pub use run::{Outcome, run};

@@ -38,7 +38,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Analyze(a) => analyze(&a),
         Command::Gen(g) => generate(&g),
         Command::Capture(c) => super::capture::capture(&c),
-        Command::Replay(r) => super::capture::replay(&r),
+        Command::Replay(r) => super::replay::replay(&r),
     }
 }
 
