@@ -127,17 +127,19 @@ impl Veth {
         let log = std::thread::spawn(move || {
             let mut all = String::new();
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("capturing on") {
-                    let _ = tx.send(());
-                }
+                let _ = tx.send(line.clone());
                 all.push_str(&line);
                 all.push('\n');
             }
             all
         });
-        rx.recv_timeout(Duration::from_secs(60))
-            .expect("capture reports that it listens");
-        Capture { child, log }
+        let cap = Capture {
+            child,
+            log,
+            lines: rx,
+        };
+        cap.wait_for("capturing on");
+        cap
     }
 
     /// Sends `files` from the sender namespace; returns the replay report.
@@ -164,6 +166,7 @@ impl Drop for Veth {
 struct Capture {
     child: Child,
     log: std::thread::JoinHandle<String>,
+    lines: mpsc::Receiver<String>,
 }
 
 /// What a capture run wrote.
@@ -178,6 +181,17 @@ struct Output {
 impl Capture {
     fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Waits (at most a minute) for a line on standard error containing `what`; returns it.
+    fn wait_for(&self, what: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(60)) {
+                Ok(l) if l.contains(what) => return l,
+                Ok(_) => {}
+                Err(e) => panic!("no '{what}' from the capture: {e}"),
+            }
+        }
     }
 
     fn signal(&self, sig: &str) {
@@ -365,6 +379,7 @@ fn sigterm_mid_stream_flushes_every_flow() {
     assert_eq!(u(&out.capture["kernel_drops"]), 0);
     // Every received frame was analysed and every flow it opened was written.
     assert_eq!(u(&out.summary["frames"]), received);
+    assert_eq!(u(&out.capture["unanalysed"]), 0);
     assert_eq!(
         out.flows.len() as u64,
         u(&out.summary["flow_table"]["flows"])
@@ -421,4 +436,115 @@ fn privileges_are_dropped_before_parsing() {
     assert_eq!(u(&out.capture["interfaces"][0]["received"]), 18);
     assert_eq!(comparable(&out.flows), comparable(&analyze(&demo)));
     assert_eq!(out.capture["credentials"]["uid"][0], nobody[0]);
+}
+
+#[test]
+fn sighup_swaps_the_denylist_without_losing_packets() {
+    if !can_run("sighup_swaps_the_denylist_without_losing_packets") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Readable by the unprivileged user the capture drops to.
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    let rules = dir.path().join("ours.tsv");
+    let header = "kind\tvalue\tentity\tcategory\tconfidence\tsource\tdate\tnote\n";
+    std::fs::write(
+        &rules,
+        format!("{header}asn\tAS64500\tExample\tuntrusted_carrier\thigh\tRFC 5398 documentation ASN\t2026-01-01\ttest\n"),
+    )
+    .expect("write rules");
+    let rules_arg = rules.display().to_string();
+    let veth = Veth::new();
+    let cap = veth.capture(&[
+        "--workers",
+        "2",
+        "--user",
+        "nobody",
+        "--duration",
+        "120",
+        "--no-bundled-denylist",
+        "--denylist",
+        &rules_arg,
+    ]);
+    let demo = vec![fixture("cleanpath-demo.pcapng").display().to_string()];
+    // Packets keep flowing during the reload.
+    let sender = {
+        let snd = veth.snd.clone();
+        let files = fixtures();
+        std::thread::spawn(move || {
+            Command::new("ip")
+                .args([
+                    "netns", "exec", &snd, BIN, "replay", "-i", "vB", "--pps", "300",
+                ])
+                .args(&files)
+                .output()
+                .expect("replay runs")
+        })
+    };
+    // Swap in the Clean Path list, then reload.
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("denylists/clean-path.tsv"),
+        &rules,
+    )
+    .expect("copy");
+    cap.signal("HUP");
+    let msg = cap.wait_for("SIGHUP");
+    assert!(msg.contains("reloaded 296 rules"), "{msg}");
+    assert!(sender.join().expect("sender").status.success());
+    // Flows judged from now on (all of them: none has ended yet) use the new list.
+    veth.replay(&demo, 1000);
+    std::thread::sleep(Duration::from_millis(300));
+    cap.signal("TERM");
+    let out = cap.wait();
+    assert_eq!(u(&out.capture["kernel_drops"]), 0);
+    assert_eq!(u(&out.capture["interfaces"][0]["received"]), 351 + 18);
+    assert_eq!(u(&out.summary["provenance"]["rules"]), 296);
+    let v = verdicts(&out.flows);
+    assert_eq!(v.get("VIOLATION"), Some(&4), "{v:?}");
+    let by_as64500 = out
+        .flows
+        .iter()
+        .filter(|f| f.to_string().contains("AS64500"))
+        .count();
+    assert_eq!(by_as64500, 0);
+}
+
+#[test]
+fn sighup_with_a_broken_denylist_keeps_the_rules_in_force() {
+    if !can_run("sighup_with_a_broken_denylist_keeps_the_rules_in_force") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("ours.tsv");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("denylists/clean-path.tsv"),
+        &rules,
+    )
+    .expect("copy");
+    let rules_arg = rules.display().to_string();
+    let veth = Veth::new();
+    let cap = veth.capture(&[
+        "--workers",
+        "1",
+        "--duration",
+        "120",
+        "--no-bundled-denylist",
+        "--denylist",
+        &rules_arg,
+    ]);
+    std::fs::write(&rules, "not a denylist\n").expect("write");
+    cap.signal("HUP");
+    let msg = cap.wait_for("SIGHUP");
+    assert!(msg.contains("reload failed"), "{msg}");
+    assert!(msg.contains("ours.tsv"), "names the file: {msg}");
+    let demo = vec![fixture("cleanpath-demo.pcapng").display().to_string()];
+    veth.replay(&demo, 1000);
+    std::thread::sleep(Duration::from_millis(300));
+    cap.signal("TERM");
+    let out = cap.wait();
+    assert_eq!(verdicts(&out.flows).get("VIOLATION"), Some(&4));
 }

@@ -17,7 +17,7 @@ use crate::capture::live::{self, Interface, KernelStats, Ring, RingConfig, fanou
 use crate::capture::{Frame, LinkType, Timestamp};
 use crate::flow::{Limits, TableStats};
 use crate::intel::Intel;
-use crate::pipeline::{Analyzer, Counters, FlowResult};
+use crate::pipeline::{Analyzer, AnalyzerState, Counters, FlowResult};
 use crate::policy::verdict::{Judge, Verdict};
 use crate::policy::{Confidence, Denylist};
 use crate::report::{ATTRIBUTION, FlowRecord, InputSummary, InterfaceSummary, Provenance, Summary};
@@ -28,7 +28,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 /// Arguments of `capture`.
@@ -139,11 +139,55 @@ struct WorkerStats {
 
 /// State shared by the main thread and the workers.
 struct Shared {
+    /// The rules and tables in force; replaced whole on SIGHUP.
+    tables: Mutex<Arc<Tables>>,
+    /// Bumped after `tables` is replaced.
+    generation: AtomicU64,
     stop: AtomicBool,
     /// Frames taken so far (for `--count`).
     taken: AtomicU64,
     limit: u64,
     workers: Vec<WorkerStats>,
+}
+
+impl Shared {
+    fn tables(&self) -> Arc<Tables> {
+        match self.tables.lock() {
+            Ok(t) => Arc::clone(&t),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn set_tables(&self, t: Tables) {
+        let t = Arc::new(t);
+        match self.tables.lock() {
+            Ok(mut g) => *g = t,
+            Err(poisoned) => *poisoned.into_inner() = t,
+        }
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Rules and tables, loaded together so that a reload swaps them atomically.
+struct Tables {
+    intel: Intel,
+    rules: Denylist,
+    denylist_names: Vec<String>,
+    generation: u64,
+}
+
+impl Tables {
+    fn load(a: &CaptureArgs, generation: u64) -> Result<Self> {
+        let args = a.tables();
+        let (rules, denylist_names) = load_rules(&args)?;
+        let intel = load_intel(&args)?;
+        Ok(Self {
+            intel,
+            rules,
+            denylist_names,
+            generation,
+        })
+    }
 }
 
 /// What a worker sends to the main thread.
@@ -190,6 +234,8 @@ pub struct CaptureLine {
     pub ring_blocks_peak: u64,
     /// Blocks per ring.
     pub ring_blocks: u64,
+    /// Frames the kernel delivered that were not analysed (beyond `--count`).
+    pub unanalysed: u64,
     /// Frames with a decode error.
     pub decode_errors: u64,
     /// Flows finished early because a flow-table shard was full.
@@ -270,9 +316,7 @@ pub(super) fn capture(a: &CaptureArgs) -> Result<Outcome> {
     };
 
     // Tables first (they may be readable by root only), then the sockets.
-    let tables = a.tables();
-    let (rules, denylist_names) = load_rules(&tables)?;
-    let intel = load_intel(&tables)?;
+    let tables = Tables::load(a, 0)?;
     let min_confidence = min_conf(a.min_confidence);
 
     // rings[w][i]: worker w's socket on interface i.
@@ -322,6 +366,8 @@ pub(super) fn capture(a: &CaptureArgs) -> Result<Outcome> {
     };
 
     let shared = Shared {
+        tables: Mutex::new(Arc::new(tables)),
+        generation: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         taken: AtomicU64::new(0),
         limit: a.count.unwrap_or(u64::MAX),
@@ -362,25 +408,24 @@ pub(super) fn capture(a: &CaptureArgs) -> Result<Outcome> {
     let (tx, rx) = mpsc::channel::<Msg>();
     let ring_blocks = u64::from(ring_cfg.block_count);
     let outcome = std::thread::scope(|s| -> Result<_> {
-        for (w, mut wr) in rings.into_iter().enumerate() {
-            let tx = tx.clone();
-            let (shared, intel, rules, names, ifaces) = (&shared, &intel, &rules, &names, &ifaces);
+        for (w, wr) in rings.into_iter().enumerate() {
+            let worker = Worker {
+                w,
+                rings: wr,
+                ifaces: &ifaces,
+                names: &names,
+                shared: &shared,
+                tx: tx.clone(),
+                frame_no: vec![0; ifaces.len()],
+                vbuf: Vec::with_capacity(70_000),
+                stop_seen: None,
+                last_stats: Instant::now(),
+            };
+            let (shared, tx) = (&shared, tx.clone());
             std::thread::Builder::new()
                 .name(format!("capture-{w}"))
                 .spawn_scoped(s, move || {
-                    let r = worker(
-                        w,
-                        &mut wr,
-                        ifaces,
-                        names,
-                        shared,
-                        intel,
-                        rules,
-                        min_confidence,
-                        limits,
-                        &tx,
-                    );
-                    if let Err(e) = r {
+                    if let Err(e) = worker.run(min_confidence, limits) {
                         shared.stop.store(true, Ordering::SeqCst);
                         let _ = tx.send(Msg::Failed(format!("worker {w}: {e}")));
                     }
@@ -433,10 +478,16 @@ pub(super) fn capture(a: &CaptureArgs) -> Result<Outcome> {
         .collect();
     line.kernel_drops = kernel.iter().map(|k| k.drops).sum();
     line.decode_errors = counters.decode_errors.values().sum();
+    line.unanalysed = kernel
+        .iter()
+        .map(|k| k.received)
+        .sum::<u64>()
+        .saturating_sub(counters.frames);
     line.stopped_by = Some(stopped_by);
     line.credentials = credentials;
     out.line(&line)?;
     let drops = line.kernel_drops;
+    let tables = shared.tables();
     let summary = Summary {
         kind: "summary".into(),
         complete: drops == 0 && failures.is_empty() && counters.frames_without_flow == 0,
@@ -463,11 +514,11 @@ pub(super) fn capture(a: &CaptureArgs) -> Result<Outcome> {
         flow_table: table,
         provenance: Provenance {
             cleanpath: env!("CARGO_PKG_VERSION").to_string(),
-            asn_v4_ranges: intel.asn.len().0,
-            asn_v6_ranges: intel.asn.len().1,
-            oui_assignments: intel.oui.len(),
-            denylists: denylist_names,
-            rules: rules.rules().len(),
+            asn_v4_ranges: tables.intel.asn.len().0,
+            asn_v6_ranges: tables.intel.asn.len().1,
+            oui_assignments: tables.intel.oui.len(),
+            denylists: tables.denylist_names.clone(),
+            rules: tables.rules.rules().len(),
             min_confidence,
             attribution: ATTRIBUTION.into(),
         },
@@ -556,6 +607,7 @@ fn status(
             .max()
             .unwrap_or(0),
         ring_blocks,
+        unanalysed: 0,
         decode_errors: shared.workers.iter().map(|w| ld(&w.decode_errors)).sum(),
         evicted_flows: shared.workers.iter().map(|w| ld(&w.evicted)).sum(),
         stopped_by: None,
@@ -616,8 +668,24 @@ fn main_loop(
         if sig.stop {
             stop("signal", &mut stopped_by);
         }
-        if sig.reload {
-            eprintln!("cleanpath: SIGHUP: reloading is not supported yet; ignored");
+        if sig.reload && stopped_by.is_none() {
+            // Workers keep capturing with the old tables while the new ones load.
+            let generation = shared.generation.load(Ordering::SeqCst) + 1;
+            match Tables::load(a, generation) {
+                Ok(t) => {
+                    eprintln!(
+                        "cleanpath: SIGHUP: reloaded {} rules ({}), {} AS ranges, {} IEEE assignments",
+                        t.rules.rules().len(),
+                        t.denylist_names.join(", "),
+                        t.intel.asn.len().0 + t.intel.asn.len().1,
+                        t.intel.oui.len()
+                    );
+                    shared.set_tables(t);
+                }
+                Err(e) => {
+                    eprintln!("cleanpath: SIGHUP: reload failed, keeping the rules in force: {e:#}")
+                }
+            }
         }
         let now = Instant::now();
         if deadline.is_some_and(|d| now >= d) {
@@ -663,99 +731,158 @@ fn main_loop(
     Ok((ends, stopped_by.unwrap_or_else(|| "error".into()), failures))
 }
 
-/// One worker: reads its rings, runs its analyzer, sends flows and its counters.
-#[allow(clippy::too_many_arguments)]
-fn worker(
+/// What a worker holds across table generations.
+struct Worker<'s> {
     w: usize,
-    rings: &mut [Ring],
-    ifaces: &[Interface],
-    names: &[String],
-    shared: &Shared,
-    intel: &Intel,
-    rules: &Denylist,
-    min_confidence: Confidence,
-    limits: Limits,
-    tx: &mpsc::Sender<Msg>,
-) -> io::Result<()> {
-    let stats = &shared.workers[w];
-    for r in rings.iter_mut() {
-        r.start(None)?;
-    }
-    let mut analyzer = Analyzer::new(Judge::new(intel, rules, min_confidence), limits);
-    let mut emit = |r: FlowResult| {
-        let file = names
-            .get(usize::from(r.flow.file))
-            .map_or("?", String::as_str);
-        let _ = tx.send(Msg::Flow(Box::new(FlowRecord::new(&r, file))));
-    };
-    let mut frame_no = vec![0u64; rings.len()];
-    let mut vbuf = Vec::with_capacity(70_000);
-    let mut stop_seen: Option<Instant> = None;
-    let mut last_stats = Instant::now();
-    let timeout_ms = i32::try_from(50 / rings.len().max(1)).unwrap_or(1).max(1);
-    loop {
-        let mut got = 0;
-        for (i, ring) in rings.iter_mut().enumerate() {
-            let link = ifaces[i].link;
-            let fno = &mut frame_no[i];
-            got += ring.read_block(|raw| {
-                if shared.taken.fetch_add(1, Ordering::Relaxed) >= shared.limit {
-                    return;
-                }
-                *fno += 1;
-                let (data, wire) = match raw.vlan {
-                    Some((tpid, tci)) if link == LinkType::ETHERNET => (
-                        live::reinsert_vlan(&mut vbuf, raw.data, tpid, tci),
-                        raw.wire_len + 4,
-                    ),
-                    _ => (raw.data, raw.wire_len),
-                };
-                let frame = Frame {
-                    frame_no: *fno,
-                    ts: Timestamp(raw.ts_ns),
-                    link,
-                    iface: 0,
-                    orig_len_bytes: wire,
-                    data,
-                };
-                analyzer.frame(i as u16, &frame, &mut emit);
-                stats.packets.fetch_add(1, Ordering::Relaxed);
-            });
+    rings: Vec<Ring>,
+    ifaces: &'s [Interface],
+    names: &'s [String],
+    shared: &'s Shared,
+    tx: mpsc::Sender<Msg>,
+    frame_no: Vec<u64>,
+    vbuf: Vec<u8>,
+    stop_seen: Option<Instant>,
+    last_stats: Instant,
+}
+
+impl Worker<'_> {
+    /// Reads the rings, runs the pipeline, sends flows and finally its counters. Between
+    /// blocks it picks up reloaded tables (SIGHUP) and carries its flows over to them.
+    fn run(mut self, min_confidence: Confidence, limits: Limits) -> io::Result<()> {
+        for r in &mut self.rings {
+            r.start(None)?;
         }
-        let stopping = shared.stop.load(Ordering::SeqCst);
-        if stopping && stop_seen.is_none() {
-            stop_seen = Some(Instant::now());
-        }
-        if last_stats.elapsed() >= Duration::from_millis(250) || stopping {
-            last_stats = Instant::now();
-            publish(stats, rings, &analyzer)?;
-        }
-        if got == 0 {
-            // After a stop, wait for the kernel to retire partly filled blocks (20 ms).
-            if stop_seen.is_some_and(|t| t.elapsed() >= Duration::from_millis(100)) {
-                break;
+        let mut state = AnalyzerState::new(limits);
+        loop {
+            let tables = self.shared.tables();
+            let judge = Judge::new(&tables.intel, &tables.rules, min_confidence);
+            let mut analyzer = Analyzer::with_state(judge, state);
+            if self.read_until_stop_or_reload(&mut analyzer, tables.generation)? {
+                return self.finish(analyzer);
             }
-            for (i, ring) in rings.iter().enumerate() {
+            state = analyzer.into_state();
+        }
+    }
+
+    fn emit(&self) -> impl FnMut(FlowResult) + '_ {
+        |r: FlowResult| {
+            let file = self
+                .names
+                .get(usize::from(r.flow.file))
+                .map_or("?", String::as_str);
+            let _ = self.tx.send(Msg::Flow(Box::new(FlowRecord::new(&r, file))));
+        }
+    }
+
+    /// Returns `Ok(true)` when stopped (rings drained), `Ok(false)` when new tables are in.
+    fn read_until_stop_or_reload(
+        &mut self,
+        analyzer: &mut Analyzer<'_>,
+        generation: u64,
+    ) -> io::Result<bool> {
+        let shared = self.shared;
+        let stats = &shared.workers[self.w];
+        let timeout_ms = i32::try_from(50 / self.rings.len().max(1))
+            .unwrap_or(1)
+            .max(1);
+        loop {
+            let mut got = 0;
+            {
+                let Self {
+                    rings,
+                    ifaces,
+                    names,
+                    tx,
+                    frame_no,
+                    vbuf,
+                    ..
+                } = self;
+                let mut emit = |r: FlowResult| {
+                    let file = names
+                        .get(usize::from(r.flow.file))
+                        .map_or("?", String::as_str);
+                    let _ = tx.send(Msg::Flow(Box::new(FlowRecord::new(&r, file))));
+                };
+                for (i, ring) in rings.iter_mut().enumerate() {
+                    let link = ifaces[i].link;
+                    let fno = &mut frame_no[i];
+                    got += ring.read_block(|raw| {
+                        if shared.taken.fetch_add(1, Ordering::Relaxed) >= shared.limit {
+                            return;
+                        }
+                        *fno += 1;
+                        let (data, wire) = match raw.vlan {
+                            Some((tpid, tci)) if link == LinkType::ETHERNET => (
+                                live::reinsert_vlan(vbuf, raw.data, tpid, tci),
+                                raw.wire_len + 4,
+                            ),
+                            _ => (raw.data, raw.wire_len),
+                        };
+                        let frame = Frame {
+                            frame_no: *fno,
+                            ts: Timestamp(raw.ts_ns),
+                            link,
+                            iface: 0,
+                            orig_len_bytes: wire,
+                            data,
+                        };
+                        analyzer.frame(i as u16, &frame, &mut emit);
+                        stats.packets.fetch_add(1, Ordering::Relaxed);
+                    });
+                }
+            }
+            let stopping = shared.stop.load(Ordering::SeqCst);
+            if stopping && self.stop_seen.is_none() {
+                self.stop_seen = Some(Instant::now());
+                // No new packets from here on; what is in the ring is still read.
+                for r in &mut self.rings {
+                    r.pause()?;
+                }
+            }
+            if self.last_stats.elapsed() >= Duration::from_millis(250) || stopping {
+                self.last_stats = Instant::now();
+                publish(stats, &mut self.rings, analyzer)?;
+            }
+            if got > 0 {
+                continue;
+            }
+            // After a stop, wait for the kernel to retire partly filled blocks (20 ms).
+            if self
+                .stop_seen
+                .is_some_and(|t| t.elapsed() >= Duration::from_millis(100))
+            {
+                return Ok(true);
+            }
+            if shared.generation.load(Ordering::SeqCst) != generation {
+                return Ok(false);
+            }
+            for (i, ring) in self.rings.iter().enumerate() {
                 if let Err(e) = ring.wait(timeout_ms) {
-                    eprintln!("cleanpath: {}: {e}; still listening", ifaces[i].name);
+                    eprintln!("cleanpath: {}: {e}; still listening", self.ifaces[i].name);
                     std::thread::sleep(Duration::from_millis(200));
                 }
             }
         }
     }
-    publish(stats, rings, &analyzer)?;
-    let counters = analyzer.finish(&mut emit);
-    let kernel = rings
-        .iter_mut()
-        .map(Ring::kernel_stats)
-        .collect::<io::Result<Vec<_>>>()?;
-    let table = analyzer.table_stats().clone();
-    let _ = tx.send(Msg::Done(Box::new(WorkerEnd {
-        counters,
-        table,
-        kernel,
-    })));
-    Ok(())
+
+    /// Flushes every open flow and sends the worker's counters.
+    fn finish(mut self, mut analyzer: Analyzer<'_>) -> io::Result<()> {
+        let stats = &self.shared.workers[self.w];
+        publish(stats, &mut self.rings, &analyzer)?;
+        let counters = analyzer.finish(&mut self.emit());
+        let kernel = self
+            .rings
+            .iter_mut()
+            .map(Ring::kernel_stats)
+            .collect::<io::Result<Vec<_>>>()?;
+        let table = analyzer.table_stats().clone();
+        let _ = self.tx.send(Msg::Done(Box::new(WorkerEnd {
+            counters,
+            table,
+            kernel,
+        })));
+        Ok(())
+    }
 }
 
 fn publish(stats: &WorkerStats, rings: &mut [Ring], analyzer: &Analyzer<'_>) -> io::Result<()> {

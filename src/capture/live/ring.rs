@@ -149,6 +149,15 @@ impl Ring {
         Ok(())
     }
 
+    /// Stops accepting packets (drop-all filter again) so that the ring can be drained to a
+    /// state where every packet the kernel counts as received has been read.
+    ///
+    /// # Errors
+    /// The kernel rejects the filter.
+    pub fn pause(&mut self) -> io::Result<()> {
+        sys::attach_filter(&self.fd, &DROP_ALL)
+    }
+
     /// Waits up to `timeout_ms` for the next block. Returns `Ok(true)` when one is ready.
     ///
     /// # Errors
