@@ -548,3 +548,23 @@ fn sighup_with_a_broken_denylist_keeps_the_rules_in_force() {
     let out = cap.wait();
     assert_eq!(verdicts(&out.flows).get("VIOLATION"), Some(&4));
 }
+
+#[test]
+fn interface_down_and_up_is_reported_and_capture_resumes() {
+    if !can_run("interface_down_and_up_is_reported_and_capture_resumes") {
+        return;
+    }
+    let veth = Veth::new();
+    let cap = veth.capture(&["--workers", "2", "--duration", "60"]);
+    sh(&["ip", "-n", &veth.cap, "link", "set", "vA", "down"]);
+    cap.wait_for("interface vA is down");
+    sh(&["ip", "-n", &veth.cap, "link", "set", "vA", "up"]);
+    cap.wait_for("interface vA is up");
+    let demo = vec![fixture("cleanpath-demo.pcapng").display().to_string()];
+    veth.replay(&demo, 1000);
+    std::thread::sleep(Duration::from_millis(300));
+    cap.signal("TERM");
+    let out = cap.wait();
+    assert_eq!(u(&out.capture["interfaces"][0]["received"]), 18);
+    assert_eq!(comparable(&out.flows), comparable(&analyze(&demo)));
+}
