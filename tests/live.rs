@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -53,7 +53,10 @@ fn can_run(test: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !root || !ip {
-        eprintln!(
+        // Written to the stream directly: libtest captures only the print macros, so the
+        // skip shows even when the test passes.
+        let _ = writeln!(
+            std::io::stderr(),
             "SKIPPED {test}: needs root and iproute2 (root={root}, ip={ip}); CI runs it as root"
         );
         return false;
