@@ -164,9 +164,65 @@ impl<'a> Analyzer<'a> {
         c
     }
 
+    /// Returns how many frames so far had a malformed or unsupported layer (for live status;
+    /// [`Analyzer::finish`] breaks them down by layer).
+    pub fn decode_error_frames(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
     /// Returns the flow table's counters.
     pub fn table_stats(&self) -> &TableStats {
         self.table.stats()
+    }
+}
+
+/// An [`Analyzer`] without its judge: the flow table and the counters. A long-running capture
+/// takes it out of one analyzer and puts it into a new one with new rules and tables
+/// (SIGHUP), so that no open flow is lost and the old tables can be freed.
+#[derive(Debug)]
+pub struct AnalyzerState {
+    table: FlowTable,
+    decoded: Decoded,
+    counters: Counters,
+    link_names: HashMap<LinkType, String>,
+    errors: HashMap<(Layer, &'static str), u64>,
+}
+
+impl AnalyzerState {
+    /// Returns the state of a fresh analyzer.
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            table: FlowTable::new(limits),
+            decoded: Decoded::default(),
+            counters: Counters::default(),
+            link_names: HashMap::new(),
+            errors: HashMap::new(),
+        }
+    }
+}
+
+impl<'a> Analyzer<'a> {
+    /// Creates an analyzer that carries on from `state` with a new judge.
+    pub fn with_state(judge: Judge<'a>, state: AnalyzerState) -> Self {
+        Self {
+            judge,
+            table: state.table,
+            decoded: state.decoded,
+            counters: state.counters,
+            link_names: state.link_names,
+            errors: state.errors,
+        }
+    }
+
+    /// Takes the flow table and counters out, releasing the judge (and the tables it borrows).
+    pub fn into_state(self) -> AnalyzerState {
+        AnalyzerState {
+            table: self.table,
+            decoded: self.decoded,
+            counters: self.counters,
+            link_names: self.link_names,
+            errors: self.errors,
+        }
     }
 }
 

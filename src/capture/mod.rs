@@ -168,6 +168,8 @@ pub struct ReadStats {
 pub mod bpf;
 mod file;
 mod input;
+#[cfg(target_os = "linux")]
+pub mod live;
 #[cfg(feature = "libpcap")]
 pub use bpf::BpfFilter;
 pub use file::{FileReader, MAX_BLOCK_BYTES, MAX_CAPLEN_BYTES};

@@ -41,6 +41,11 @@ pub enum Command {
     /// Summarise analysed runs for a period: verdicts, violations with evidence, what is new,
     /// what to attribute, capture loss and provenance (text, Markdown, JSON or HTML).
     Report(super::report::ReportArgs),
+    /// Capture live on network interfaces (Linux AF_PACKET) and judge every flow as it ends.
+    Capture(super::capture::CaptureArgs),
+    /// Send the Ethernet frames of capture files out of an interface (tests, benchmarks).
+    #[command(hide = true)]
+    Replay(super::replay::ReplayArgs),
 }
 
 /// Which verdicts fail the run (exit code 1).

@@ -2,9 +2,13 @@
 //! [`run`] checks them, loads tables and rules and drives the pipeline.
 
 mod args;
+mod capture;
+mod replay;
 mod report;
 mod run;
 
 pub use args::{AnalyzeArgs, Args, Command, FailOn, GenArgs, GenWhat, MinConfidence};
+pub use capture::{CaptureArgs, CaptureLine, InterfaceCounters};
+pub use replay::{ReplayArgs, ReplayReport};
 pub use report::{ReportArgs, ReportFormat};
 pub use run::{Outcome, run};

@@ -38,6 +38,8 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Analyze(a) => analyze(&a),
         Command::Gen(g) => generate(&g),
         Command::Report(r) => super::report::report(&r),
+        Command::Capture(c) => super::capture::capture(&c),
+        Command::Replay(r) => super::replay::replay(&r),
     }
 }
 
@@ -63,7 +65,7 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-fn load_intel(a: &AnalyzeArgs) -> Result<Intel> {
+pub(super) fn load_intel(a: &AnalyzeArgs) -> Result<Intel> {
     let asn = if a.asn_table.is_empty() {
         AsnTable::bundled().context("loading the bundled AS tables")?
     } else {
@@ -92,7 +94,7 @@ fn maybe_gunzip(f: std::fs::File) -> Result<Box<dyn io::Read>> {
     }
 }
 
-fn load_rules(a: &AnalyzeArgs) -> Result<(Denylist, Vec<String>)> {
+pub(super) fn load_rules(a: &AnalyzeArgs) -> Result<(Denylist, Vec<String>)> {
     let mut names = Vec::new();
     let mut rules = if a.no_bundled_denylist {
         Denylist::default()
@@ -356,7 +358,7 @@ fn progress_bar(path: &Path, gzip: bool) -> indicatif::ProgressBar {
 }
 
 /// The host name, used as the sensor name.
-fn sensor_name() -> String {
+pub(super) fn sensor_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()
