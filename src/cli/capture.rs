@@ -121,6 +121,9 @@ impl CaptureArgs {
             idle_timeout: self.idle_timeout,
             strict: false,
             quiet: true,
+            ipfix: Vec::new(),
+            ipfix_domain: 0,
+            ipfix_pen: crate::sink::ipfix::encode::DOCUMENTATION_PEN,
         }
     }
 }
