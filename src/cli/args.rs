@@ -118,6 +118,24 @@ pub struct AnalyzeArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Also write the run, its flows, evidence and the equipment learned to a store:
+    /// `sqlite:PATH` (one file) or `postgres://USER@HOST[:PORT]/DATABASE` (or a key=value
+    /// conninfo). The password comes from PGPASSWORD or --store-password-file, never the URL.
+    #[arg(long, value_name = "URL", env = "CLEANPATH_STORE")]
+    pub store: Option<String>,
+
+    /// Read the PostgreSQL store password from the first line of FILE.
+    #[arg(long, value_name = "FILE", requires = "store")]
+    pub store_password_file: Option<PathBuf>,
+
+    /// Sensor name recorded with the run (default: the host name).
+    #[arg(long, value_name = "NAME")]
+    pub sensor: Option<String>,
+
+    /// Site recorded with the run, for fleet reports.
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
 }
 
 /// Arguments of `gen`.
