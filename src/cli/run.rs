@@ -176,8 +176,8 @@ fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
         let creds = crate::store::Credentials {
             password_file: a.store_password_file.clone(),
         };
-        let store = crate::store::StoreSink::open(url, &creds)
-            .context("opening the store (--store)")?;
+        let store =
+            crate::store::StoreSink::open(url, &creds).context("opening the store (--store)")?;
         sinks.push(Box::new(store));
     }
     let run = RunInfo {

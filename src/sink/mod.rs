@@ -51,8 +51,15 @@ impl InputFile {
         let regular = meta.as_ref().is_some_and(std::fs::Metadata::is_file);
         Ok(Self {
             path: path.display().to_string(),
-            bytes: meta.as_ref().filter(|_| regular).map(std::fs::Metadata::len),
-            sha256: if regular { Some(sha256_file(path)?) } else { None },
+            bytes: meta
+                .as_ref()
+                .filter(|_| regular)
+                .map(std::fs::Metadata::len),
+            sha256: if regular {
+                Some(sha256_file(path)?)
+            } else {
+                None
+            },
         })
     }
 }
@@ -82,10 +89,12 @@ pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
 /// Lowercase hex of some bytes.
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Returns a new run id: 128 random bits from the OS as 32 hex digits (unique per sensor

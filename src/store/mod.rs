@@ -22,15 +22,15 @@
 //! the original [`FlowRecord`]s, filtered by capture time, sensor, site, interface and
 //! verdict.
 
+#[cfg(feature = "postgres")]
+mod postgres;
 mod rows;
 mod schema;
 mod sink;
 #[cfg(feature = "sqlite")]
 mod sqlite;
-#[cfg(feature = "postgres")]
-mod postgres;
 
-pub use rows::parse_rfc3339_ns;
+pub use rows::{parse_rfc3339_ns, summary_from_json};
 pub use sink::{BATCH_FLOWS, BATCH_INTERVAL, StoreSink};
 
 use crate::policy::verdict::Verdict;
@@ -277,10 +277,7 @@ impl Writer {
             .run
             .as_ref()
             .ok_or(Error::Usage("write_batch before begin"))?;
-        let rows = flows
-            .iter()
-            .map(FlowRow::new)
-            .collect::<Result<Vec<_>>>()?;
+        let rows = flows.iter().map(FlowRow::new).collect::<Result<Vec<_>>>()?;
         if rows.is_empty() {
             return Ok(0);
         }
@@ -462,7 +459,9 @@ pub(crate) const RUN_COUNT_CHECK: &str = "SELECT r.sensor, r.run_id, r.flows, CO
 
 /// Formats a [`RUN_COUNT_CHECK`] row.
 pub(crate) fn run_count_problem(sensor: &str, run_id: &str, want: i64, have: i64) -> String {
-    format!("finished run {sensor}/{run_id}: its summary counts {want} flows, the store holds {have}")
+    format!(
+        "finished run {sensor}/{run_id}: its summary counts {want} flows, the store holds {have}"
+    )
 }
 
 /// Wall-clock now in ms since the epoch (run end, migration log).

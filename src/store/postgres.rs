@@ -46,7 +46,6 @@ fn pg_err(target: &str) -> impl Fn(postgres::Error) -> Error + '_ {
 }
 
 impl PgStore {
-
     /// Connects; for writing (`migrate`), creates or migrates the schema and the staging
     /// tables; for reading, checks the schema version.
     pub(crate) fn connect(url: &str, creds: &Credentials, migrate: bool) -> Result<Self> {
@@ -430,7 +429,10 @@ impl StoreReader for PgStore {
 
     fn flows(&mut self, filter: &Filter) -> Result<Vec<FlowRecord>> {
         let (sql, p) = rows::flows_query(filter, &ph, COLLATE);
-        let rows = self.client.query(&sql, &bind(&p)).map_err(pg_err(&self.target))?;
+        let rows = self
+            .client
+            .query(&sql, &bind(&p))
+            .map_err(pg_err(&self.target))?;
         rows.iter()
             .map(|r| rows::decode_record(r.try_get::<_, &str>(0).map_err(pg_err(&self.target))?))
             .collect()
@@ -467,11 +469,7 @@ impl StoreReader for PgStore {
     fn check(&mut self) -> Result<Vec<String>> {
         let e = pg_err(&self.target);
         let mut problems = Vec::new();
-        for r in self
-            .client
-            .query(super::RUN_COUNT_CHECK, &[])
-            .map_err(&e)?
-        {
+        for r in self.client.query(super::RUN_COUNT_CHECK, &[]).map_err(&e)? {
             problems.push(super::run_count_problem(
                 r.try_get(0).map_err(&e)?,
                 r.try_get(1).map_err(&e)?,

@@ -3,7 +3,7 @@
 
 use super::{Error, Filter, Result, RunEnd, RunRow};
 use crate::policy::verdict::{Attribution, HopKind};
-use crate::report::FlowRecord;
+use crate::report::{FlowRecord, Summary};
 use crate::sink::RunInfo;
 use std::collections::BTreeMap;
 
@@ -167,9 +167,7 @@ impl FlowRow {
 
 /// Merges the equipment hops of the given (newly inserted) flows, one entry per
 /// (hop kind, value), in key order so concurrent writers lock rows in the same order.
-pub(crate) fn equipment_of<'a>(
-    rows: impl IntoIterator<Item = &'a FlowRow>,
-) -> Vec<EquipmentAgg> {
+pub(crate) fn equipment_of<'a>(rows: impl IntoIterator<Item = &'a FlowRow>) -> Vec<EquipmentAgg> {
     let mut m: BTreeMap<(String, String), EquipmentAgg> = BTreeMap::new();
     for r in rows {
         for h in &r.equipment {
@@ -218,7 +216,7 @@ impl RunCols {
         let summary = self
             .summary
             .as_deref()
-            .map(serde_json::from_str)
+            .map(summary_from_json)
             .transpose()
             .map_err(|source| Error::Json {
                 what: what("summary"),
@@ -271,7 +269,10 @@ impl EndCols {
             finished_unix_ms: end.finished_unix_ms,
             inputs_complete: s.complete,
             frames: sat(s.counters.frames),
-            flows: sat(v.clean.saturating_add(v.unknown).saturating_add(v.violation)),
+            flows: sat(v
+                .clean
+                .saturating_add(v.unknown)
+                .saturating_add(v.violation)),
             clean: sat(v.clean),
             unknown: sat(v.unknown),
             violation: sat(v.violation),
@@ -380,6 +381,26 @@ pub(crate) fn equipment_query(ph: &str, collate: &str, by_sensor: bool) -> Strin
     )
 }
 
+/// Decodes a [`Summary`] from its JSON (as stored, or the last JSON line of a run).
+///
+/// `Summary` flattens its counters, and serde cannot read the integer map keys of
+/// `unsupported_link_types` through a flattened struct (JSON keys are strings); that
+/// map is taken out and decoded on its own.
+///
+/// # Errors
+/// The text is not a summary.
+pub fn summary_from_json(json: &str) -> Result<Summary, serde_json::Error> {
+    let mut v: serde_json::Value = serde_json::from_str(json)?;
+    let links = v
+        .as_object_mut()
+        .and_then(|o| o.insert("unsupported_link_types".into(), serde_json::json!({})));
+    let mut s: Summary = serde_json::from_value(v)?;
+    if let Some(l) = links {
+        s.counters.unsupported_link_types = serde_json::from_value(l)?;
+    }
+    Ok(s)
+}
+
 /// Decodes a stored flow record.
 pub(crate) fn decode_record(json: &str) -> Result<FlowRecord> {
     serde_json::from_str(json).map_err(|source| Error::Json {
@@ -461,8 +482,14 @@ mod tests {
             let s = rfc3339(Timestamp(ns));
             assert_eq!(parse_rfc3339_ns(&s), Some(ns), "{s}");
         }
-        assert_eq!(parse_rfc3339_ns("1970-01-01T00:00:01Z"), Some(1_000_000_000));
-        assert_eq!(parse_rfc3339_ns("1970-01-01T00:00:00.5Z"), Some(500_000_000));
+        assert_eq!(
+            parse_rfc3339_ns("1970-01-01T00:00:01Z"),
+            Some(1_000_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339_ns("1970-01-01T00:00:00.5Z"),
+            Some(500_000_000)
+        );
         for bad in [
             "",
             "1970-01-01 00:00:00Z",

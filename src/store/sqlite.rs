@@ -58,7 +58,9 @@ impl SqliteStore {
         s.conn
             .busy_timeout(Duration::from_secs(30))
             .map_err(s.err())?;
-        s.conn.pragma_update(None, "query_only", true).map_err(s.err())?;
+        s.conn
+            .pragma_update(None, "query_only", true)
+            .map_err(s.err())?;
         let has_table: bool = s
             .conn
             .query_row(
