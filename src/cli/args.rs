@@ -32,6 +32,7 @@ pub struct Args {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
 pub enum Command {
     /// Analyse capture files (pcap, pcapng, optionally gzip-compressed) and judge every flow.
     #[command(after_help = format!("{ANALYZE_EXAMPLES}\n\n{EXIT_CODES}"))]

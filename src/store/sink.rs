@@ -93,7 +93,7 @@ impl StoreSink {
 
 /// The writer thread: buffers flows and commits a batch when it is full or its first
 /// flow has waited `interval`; on `Finish` (or when the sink goes away) commits the rest.
-fn work(mut w: Box<Writer>, rx: Receiver<Msg>, max: usize, interval: Duration) -> Result<()> {
+fn work(mut w: Writer, rx: Receiver<Msg>, max: usize, interval: Duration) -> Result<()> {
     let mut buf: Vec<FlowRecord> = Vec::with_capacity(max.min(BATCH_FLOWS));
     let mut deadline: Option<Instant> = None;
     loop {
@@ -146,7 +146,7 @@ impl Sink for StoreSink {
         let (max, interval) = (self.batch_flows, self.interval);
         let worker = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || work(w, rx, max, interval))
+            .spawn(move || work(*w, rx, max, interval))
             .map_err(|e| sink_err(Error::Writer(e.to_string())))?;
         self.state = State::Running { tx, worker };
         Ok(())
