@@ -38,4 +38,5 @@ pub mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod sink;
+pub mod store;
 pub mod synth;

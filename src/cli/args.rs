@@ -32,6 +32,7 @@ pub struct Args {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
 pub enum Command {
     /// Analyse capture files (pcap, pcapng, optionally gzip-compressed) and judge every flow.
     #[command(after_help = format!("{ANALYZE_EXAMPLES}\n\n{EXIT_CODES}"))]
@@ -140,6 +141,22 @@ pub struct AnalyzeArgs {
     /// entity, TEID, QFI); the default 32473 is RFC 5612's documentation number.
     #[arg(long, default_value_t = crate::sink::ipfix::encode::DOCUMENTATION_PEN, value_name = "PEN")]
     pub ipfix_pen: u32,
+    /// Also write the run, its flows, evidence and the equipment learned to a store:
+    /// `sqlite:PATH` (one file) or `postgres://USER@HOST[:PORT]/DATABASE` (or a key=value
+    /// conninfo). The password comes from PGPASSWORD or --store-password-file, never the URL.
+    #[arg(long, value_name = "URL", env = "CLEANPATH_STORE")]
+    pub store: Option<String>,
+
+    /// Read the PostgreSQL store password from the first line of FILE.
+    #[arg(long, value_name = "FILE", requires = "store")]
+    pub store_password_file: Option<PathBuf>,
+
+    /// Sensor name recorded with the run (default: the host name).
+    #[arg(long, value_name = "NAME")]
+    pub sensor: Option<String>,
+
+    /// Site recorded with the run, for fleet reports.
+    pub site: Option<String>,
 }
 
 /// Arguments of `gen`.

@@ -124,6 +124,10 @@ impl CaptureArgs {
             ipfix: Vec::new(),
             ipfix_domain: 0,
             ipfix_pen: crate::sink::ipfix::encode::DOCUMENTATION_PEN,
+            store: None,
+            store_password_file: None,
+            sensor: None,
+            site: None,
         }
     }
 }
@@ -393,6 +397,8 @@ pub(super) fn capture(a: &CaptureArgs) -> Result<Outcome> {
     let names: Vec<String> = ifaces.iter().map(|i| i.name.clone()).collect();
     let run = RunInfo {
         sensor: sensor_name(),
+        site: None,
+        run_id: crate::sink::new_run_id(),
         started_unix_ms: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
@@ -401,6 +407,7 @@ pub(super) fn capture(a: &CaptureArgs) -> Result<Outcome> {
             .map(|n| InputFile {
                 path: format!("live:{n}"),
                 bytes: None,
+                sha256: None,
             })
             .collect(),
         version: env!("CARGO_PKG_VERSION").to_string(),

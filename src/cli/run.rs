@@ -178,19 +178,26 @@ fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
     if !a.ipfix.is_empty() {
         sinks.push(Box::new(ipfix_sink(a)?));
     }
+    if let Some(url) = &a.store {
+        let creds = crate::store::Credentials {
+            password_file: a.store_password_file.clone(),
+        };
+        let store =
+            crate::store::StoreSink::open(url, &creds).context("opening the store (--store)")?;
+        sinks.push(Box::new(store));
+    }
     let run = RunInfo {
-        sensor: sensor_name(),
+        sensor: a.sensor.clone().unwrap_or_else(sensor_name),
+        site: a.site.clone(),
+        run_id: crate::sink::new_run_id(),
         started_unix_ms: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
         inputs: a
             .files
             .iter()
-            .map(|p| InputFile {
-                path: p.display().to_string(),
-                bytes: std::fs::metadata(p).ok().map(|m| m.len()),
-            })
-            .collect(),
+            .map(|p| InputFile::of(p).with_context(|| format!("hashing {}", p.display())))
+            .collect::<Result<_>>()?,
         version: env!("CARGO_PKG_VERSION").to_string(),
     };
     for s in &mut sinks {

@@ -37,6 +37,86 @@ pub struct InputFile {
     pub path: String,
     /// Size in bytes, when known.
     pub bytes: Option<u64>,
+    /// SHA-256 of the file's bytes (lowercase hex), for regular files; absent for pipes
+    /// and devices, which cannot be read twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+impl InputFile {
+    /// Describes `path`: its size and, for a regular file, the SHA-256 of its content.
+    ///
+    /// # Errors
+    /// A regular file that cannot be read to its end.
+    pub fn of(path: &std::path::Path) -> std::io::Result<Self> {
+        let meta = std::fs::metadata(path).ok();
+        let regular = meta.as_ref().is_some_and(std::fs::Metadata::is_file);
+        Ok(Self {
+            path: path.display().to_string(),
+            bytes: meta
+                .as_ref()
+                .filter(|_| regular)
+                .map(std::fs::Metadata::len),
+            sha256: if regular {
+                Some(sha256_file(path)?)
+            } else {
+                None
+            },
+        })
+    }
+}
+
+/// Returns the SHA-256 of a file's content as lowercase hex.
+///
+/// # Errors
+/// The file cannot be opened or read.
+pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+/// Lowercase hex of some bytes.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Returns a new run id: 128 random bits from the OS as 32 hex digits (unique per sensor
+/// with overwhelming probability). Falls back to time, process id and a counter when
+/// `/dev/urandom` cannot be read.
+pub fn new_run_id() -> String {
+    use std::io::Read;
+    let mut b = [0u8; 16];
+    let random = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b));
+    if random.is_err() {
+        static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        b[..12].copy_from_slice(&nanos.to_be_bytes()[4..]);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mix = std::process::id() ^ seq.rotate_left(16);
+        b[12..].copy_from_slice(&mix.to_be_bytes());
+    }
+    hex(&b)
 }
 
 /// What a sink learns when a run starts.
@@ -44,6 +124,12 @@ pub struct InputFile {
 pub struct RunInfo {
     /// Sensor name (host name unless configured).
     pub sensor: String,
+    /// Site the sensor belongs to, when configured (`--site`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    /// Identifies the run among the sensor's runs (see [`new_run_id`]).
+    #[serde(default)]
+    pub run_id: String,
     /// Wall-clock start of the run, milliseconds since the epoch (the only wall-clock
     /// time cleanpath records; flow times are capture times).
     pub started_unix_ms: i64,
