@@ -156,6 +156,7 @@ pub struct AnalyzeArgs {
     pub sensor: Option<String>,
 
     /// Site recorded with the run, for fleet reports.
+    #[arg(long, value_name = "NAME")]
     pub site: Option<String>,
 }
 
