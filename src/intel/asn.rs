@@ -5,15 +5,18 @@
 //! # Layout
 //!
 //! ```text
-//!  v4: [ Span<u32>  { start, end, name } ]  sorted by start, pairwise disjoint
-//!  v6: [ Span<u128> { start, end, name } ]  sorted by start, pairwise disjoint
-//!                                   │
-//!  names: [ (Asn, org) ] ◄──────────┘  one entry per distinct (ASN, org) pair
+//!  ip ─► Poptrie (lpm) ─► span id ─► v4: [ Span<u32>  { start, end, name } ]  sorted,
+//!                                   v6: [ Span<u128> { start, end, name } ]  disjoint
+//!                                                              │
+//!  names: [ (Asn, org) ] ◄──────────────────────────────────────┘  one per (ASN, org)
 //! ```
 //!
-//! A lookup is one binary search (`partition_point` on `start`, then `end >= ip`). Org
+//! A lookup is one [`Poptrie`] walk (see [`super::lpm`]) to the index of the span that
+//! covers the address; the span keeps the range exactly as loaded (or the piece of it
+//! left after flattening), so [`AsnMatch::first`]/[`AsnMatch::last`] are exact. Org
 //! names are interned: the bundled data has ~515k ranges but only ~91k distinct
-//! (ASN, org) pairs, so each range costs 12 (v4) or 48 (v6) bytes and no allocation.
+//! (ASN, org) pairs, so each range costs 12 (v4) or 48 (v6) bytes and no allocation,
+//! plus the trie.
 //!
 //! # Invariants
 //!
@@ -25,6 +28,7 @@
 //! the one loaded last wins. IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are looked
 //! up as IPv4.
 
+use super::lpm::{Key, Poptrie};
 use super::{Asn, LineCounter, LoadError, csv_error, line_at, open_table, record_line};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -60,7 +64,9 @@ struct Span<T> {
 }
 
 /// An address as an unsigned integer (`u32` for IPv4, `u128` for IPv6).
-trait Addr: Copy + Ord + std::hash::Hash {
+trait Addr: Copy + Ord + std::hash::Hash + Key {
+    /// Bits resolved by the trie's direct table for this family.
+    const TOP_BITS: u32;
     /// The next address, `None` at the top of the family.
     fn succ(self) -> Option<Self>;
     /// The previous address (saturating at zero).
@@ -70,6 +76,7 @@ trait Addr: Copy + Ord + std::hash::Hash {
 }
 
 impl Addr for u32 {
+    const TOP_BITS: u32 = 18;
     fn succ(self) -> Option<Self> {
         self.checked_add(1)
     }
@@ -82,6 +89,7 @@ impl Addr for u32 {
 }
 
 impl Addr for u128 {
+    const TOP_BITS: u32 = 16;
     fn succ(self) -> Option<Self> {
         self.checked_add(1)
     }
@@ -339,6 +347,14 @@ impl AsnTable {
         self.len() == (0, 0)
     }
 
+    /// Returns the bytes held by the IPv4 and IPv6 tries (not the ranges or names).
+    pub fn trie_bytes(&self) -> (usize, usize) {
+        (
+            self.v4.trie.as_ref().map_or(0, Poptrie::memory_bytes),
+            self.v6.trie.as_ref().map_or(0, Poptrie::memory_bytes),
+        )
+    }
+
     /// Returns the number of distinct (ASN, organisation) pairs loaded.
     pub fn names_len(&self) -> usize {
         self.names.len()
@@ -369,6 +385,8 @@ struct Ranges<T> {
     /// → width (`end - start`) of the input range, so that later loads compare against
     /// the width of the range as announced, not of the piece left.
     clipped: HashMap<T, u128>,
+    /// Address → index in `spans` (rebuilt after every load).
+    trie: Option<Poptrie<T>>,
 }
 
 impl<T: Addr> Ranges<T> {
@@ -378,9 +396,19 @@ impl<T: Addr> Ranges<T> {
 
     /// Returns the span covering `x`.
     fn find(&self, x: T) -> Option<&Span<T>> {
-        let i = self.spans.partition_point(|s| s.start <= x);
-        let s = self.spans.get(i.checked_sub(1)?)?;
-        (s.end >= x).then_some(s)
+        self.spans.get(self.trie.as_ref()?.lookup(x)? as usize)
+    }
+
+    /// Rebuilds the trie over `spans` (value id = span index).
+    fn index(&mut self) {
+        let ranges = self
+            .spans
+            .iter()
+            .zip(0u32..)
+            .map(|(s, i)| (s.start, s.end, i));
+        // Spans are sorted and disjoint and fewer than 2^31 (the loader's interning
+        // limit is 2^32 names, but each span is a CSV row held in memory).
+        self.trie = Poptrie::from_disjoint(T::TOP_BITS, ranges).ok();
     }
 
     /// Appends `new` (loaded after everything present) and restores the invariant.
@@ -394,6 +422,7 @@ impl<T: Addr> Ranges<T> {
         let old = self.spans.len();
         self.spans.extend(new);
         if self.spans.windows(2).all(|w| w[0].end < w[1].start) {
+            self.index();
             return;
         }
         let spans = std::mem::take(&mut self.spans);
@@ -441,6 +470,7 @@ impl<T: Addr> Ranges<T> {
         }
         self.spans = out;
         self.clipped = clipped;
+        self.index();
     }
 }
 

@@ -2,8 +2,8 @@
 //! registrant. The bundled tables (see `data/README.md`) are compiled into the binary so
 //! that a fresh clone and an installed binary work alone; users may load their own files.
 //!
-//! Lookups here are simple and correct (sorted disjoint ranges, binary search); the
-//! prefix-trie core replaces the structures, not this interface.
+//! Both tables answer through the prefix-trie core, [`lpm`] (a Poptrie); the tables
+//! keep the original ranges and names that the trie's value ids point to.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 mod asn;
+pub mod lpm;
 mod oui;
 
 pub use asn::{AsnMatch, AsnTable};

@@ -9,15 +9,15 @@
 //! ```text
 //!  mac ─► I/G set? ─► Group
 //!         U/L set? ─► Local
-//!         s36[mac >> 12]  (MA-S, IAB) ─┐
-//!         m28[mac >> 20]  (MA-M)      ─┼─► first hit: Registered { registry, bits, org }
-//!         l24[mac >> 24]  (MA-L)      ─┘
-//!         none ─► Unregistered
+//!         Poptrie (lpm) over /24 MA-L, /28 MA-M, /36 MA-S and IAB prefixes
+//!           ─► assignment id ─► Registered { registry, bits, org }
+//!           ─► none          ─► Unregistered
 //! ```
 //!
 //! Longest prefix first matters: IEEE carves MA-M/MA-S/IAB blocks out of MA-L blocks it
 //! registers to itself (`00:50:C2` and `70:B3:D5` are "IEEE Registration Authority").
-//! Three hash maps keyed by the prefix value make each lookup at most three probes.
+//! The trie ([`super::lpm`], 48-bit MACs left-aligned in `u64`) gives the longest in
+//! one walk.
 //! Organisation names are interned and trimmed of surrounding whitespace (the IEEE
 //! files carry trailing spaces and tabs). When the same assignment is listed twice (the
 //! 2022 MA-L file lists `080030` three times and `0001C8` twice, for historical
@@ -25,6 +25,7 @@
 //! [`OuiRegistry::len`]. "Private" rows are registered assignments whose owner asked
 //! IEEE not to publish its name: they resolve to org "Private".
 
+use super::lpm::{Builder, Poptrie, mac_key};
 use super::{LineCounter, LoadError, csv_error, line_at, open_table, record_line};
 use crate::decode::Mac;
 use std::collections::HashMap;
@@ -132,22 +133,27 @@ pub enum MacInfo<'a> {
     Unregistered,
 }
 
-/// One assignment: its registry and the index of its registrant in `names`.
+/// One assignment: its registry, prefix and the index of its registrant in `names`.
 #[derive(Debug, Clone, Copy)]
 struct Assignment {
     registry: Registry,
+    /// Prefix value (the top `registry.prefix_bits()` bits of the MAC).
+    key: u64,
     name: u32,
 }
+
+/// Bits resolved by the MAC trie's direct table.
+const MAC_TOP_BITS: u32 = 16;
 
 /// The IEEE MA-L, MA-M, MA-S and IAB registries.
 #[derive(Default)]
 pub struct OuiRegistry {
-    /// 24-bit prefixes (MA-L).
-    l24: HashMap<u64, Assignment>,
-    /// 28-bit prefixes (MA-M).
-    m28: HashMap<u64, Assignment>,
-    /// 36-bit prefixes (MA-S, IAB).
-    s36: HashMap<u64, Assignment>,
+    /// Distinct assignments, first listing of each.
+    assignments: Vec<Assignment>,
+    /// (prefix bits, prefix value) → index in `assignments`.
+    seen: HashMap<(u8, u64), u32>,
+    /// MAC → index in `assignments` (rebuilt after every load).
+    trie: Option<Poptrie<u64>>,
     /// Interned registrant names.
     names: Vec<Box<str>>,
     /// Name → index in `names`.
@@ -247,17 +253,31 @@ impl OuiRegistry {
         }
         for (registry, key, org) in rows {
             let name = self.intern(&org);
-            let map = match registry.prefix_bits() {
-                24 => &mut self.l24,
-                28 => &mut self.m28,
-                _ => &mut self.s36,
-            };
-            if let MapEntry::Vacant(v) = map.entry(key) {
-                v.insert(Assignment { registry, name });
+            let id = u32::try_from(self.assignments.len()).unwrap_or(u32::MAX);
+            if let MapEntry::Vacant(v) = self.seen.entry((registry.prefix_bits(), key)) {
+                v.insert(id);
+                self.assignments.push(Assignment {
+                    registry,
+                    key,
+                    name,
+                });
             }
             self.rows[registry.index()] += 1;
         }
+        self.index();
         Ok(())
+    }
+
+    /// Rebuilds the trie over all assignments (value id = index in `assignments`).
+    fn index(&mut self) {
+        let mut b = Builder::<u64>::new(MAC_TOP_BITS);
+        for (a, id) in self.assignments.iter().zip(0u32..) {
+            let bits = a.registry.prefix_bits();
+            // Assignments are at most one per CSV row held in memory: far below the
+            // trie's 2^31 value limit, and prefixes are at most 36 bits.
+            let _ = b.insert(mac_key(a.key << (48 - u32::from(bits))), bits, id);
+        }
+        self.trie = Some(b.build());
     }
 
     fn intern(&mut self, org: &str) -> u32 {
@@ -279,14 +299,15 @@ impl OuiRegistry {
         if mac.is_local() {
             return MacInfo::Local;
         }
-        let v = mac.to_u64();
-        let hit = [(36u8, &self.s36), (28, &self.m28), (24, &self.l24)]
-            .into_iter()
-            .find_map(|(bits, map)| map.get(&(v >> (48 - bits))).map(|a| (bits, a)));
+        let hit = self
+            .trie
+            .as_ref()
+            .and_then(|t| t.lookup(mac_key(mac.to_u64())))
+            .and_then(|id| self.assignments.get(id as usize));
         match hit {
-            Some((prefix_bits, a)) => MacInfo::Registered {
+            Some(a) => MacInfo::Registered {
                 registry: a.registry,
-                prefix_bits,
+                prefix_bits: a.registry.prefix_bits(),
                 org: self.names.get(a.name as usize).map_or("", |n| n),
             },
             None => MacInfo::Unregistered,
