@@ -233,6 +233,8 @@ pub(super) fn build_from_segs<K: Key>(top_bits: u32, segs: &[Seg]) -> Poptrie<K>
             }
         }
     }
+    b.nodes.shrink_to_fit();
+    b.leaves.shrink_to_fit();
     Poptrie::from_built(top_bits, direct, b.nodes, b.leaves)
 }
 
