@@ -38,6 +38,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Write a capture the project generates itself (test fixtures).
     Gen(GenArgs),
+    /// Compile the intel sources (AS tables, IEEE registries) into a database file, or show one.
+    Db(DbArgs),
 }
 
 /// Which verdicts fail the run (exit code 1).
@@ -118,6 +120,10 @@ pub struct AnalyzeArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Use this compiled intel database (from `cleanpath db build`) instead of the cached one built from the sources.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["asn_table", "ieee_dir"])]
+    pub intel_db: Option<PathBuf>,
 }
 
 /// Arguments of `gen`.
@@ -136,4 +142,42 @@ pub struct GenArgs {
 pub enum GenWhat {
     /// The demo: clean and violating 5G and plain flows with known verdicts.
     Demo,
+}
+
+/// Arguments of `db`.
+#[derive(Debug, clap::Args)]
+pub struct DbArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+/// `db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Compile the AS tables and IEEE registries (bundled, or the files given) into one database file.
+    Build(DbBuildArgs),
+    /// Validate a database file and print its header (sources, hashes, dates, counts, sections).
+    Info {
+        /// The database file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+/// Arguments of `db build`.
+#[derive(Debug, clap::Args)]
+pub struct DbBuildArgs {
+    /// Write the database to FILE (default: the cache file `analyze` uses, under $XDG_CACHE_HOME/cleanpath or ~/.cache/cleanpath).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Use these IP-to-ASN CSV files (start_ip,end_ip,asn,org; gzip allowed) instead of the bundled tables. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub asn_table: Vec<PathBuf>,
+    /// Use the IEEE registry CSVs (oui, mam, oui36, iab; .csv or .csv.gz) in DIR instead of the bundled ones.
+    #[arg(long, value_name = "DIR")]
+    pub ieee_dir: Option<PathBuf>,
+    /// Date of the routing data (YYYY-MM-DD), recorded in the header (default: the bundled data's date, or `unknown` with --asn-table).
+    #[arg(long, value_name = "DATE")]
+    pub snapshot: Option<String>,
 }

@@ -2,7 +2,11 @@
 //! [`run`] checks them, loads tables and rules and drives the pipeline.
 
 mod args;
+mod db;
 mod run;
 
-pub use args::{AnalyzeArgs, Args, Command, FailOn, GenArgs, GenWhat, MinConfidence};
+pub use args::{
+    AnalyzeArgs, Args, Command, DbArgs, DbBuildArgs, DbCommand, FailOn, GenArgs, GenWhat,
+    MinConfidence,
+};
 pub use run::{Outcome, run};

@@ -28,6 +28,7 @@
 //! the one loaded last wins. IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are looked
 //! up as IPv4.
 
+use super::db;
 use super::lpm::{Key, Poptrie};
 use super::{Asn, LineCounter, LoadError, csv_error, line_at, open_table, record_line};
 use std::cmp::Reverse;
@@ -37,10 +38,20 @@ use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
-/// ip-location-db IPv4 table, gzip as shipped in `data/`.
-static BUNDLED_V4: &[u8] = include_bytes!("../../data/asn-ipv4.csv.gz");
-/// ip-location-db IPv6 table, gzip as shipped in `data/`.
-static BUNDLED_V6: &[u8] = include_bytes!("../../data/asn-ipv6.csv.gz");
+/// The bundled ip-location-db tables: file name used in errors, gzip bytes.
+pub(super) static BUNDLED: [(&str, &[u8]); 2] = [
+    (
+        "data/asn-ipv4.csv.gz",
+        include_bytes!("../../data/asn-ipv4.csv.gz"),
+    ),
+    (
+        "data/asn-ipv6.csv.gz",
+        include_bytes!("../../data/asn-ipv6.csv.gz"),
+    ),
+];
+
+/// Data build date of the bundled tables (`data/README.md`).
+pub(super) const BUNDLED_SNAPSHOT: &str = "2026-06-17";
 
 /// The answer to an AS lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,14 +166,9 @@ impl AsnTable {
     /// Only if the bundled data is corrupt.
     pub fn bundled() -> Result<Self, LoadError> {
         let mut table = Self::default();
-        table.add_csv(
-            "data/asn-ipv4.csv.gz",
-            flate2::read::GzDecoder::new(BUNDLED_V4),
-        )?;
-        table.add_csv(
-            "data/asn-ipv6.csv.gz",
-            flate2::read::GzDecoder::new(BUNDLED_V6),
-        )?;
+        for (name, bytes) in BUNDLED {
+            table.add_csv(name, flate2::read::GzDecoder::new(bytes))?;
+        }
         Ok(table)
     }
 
@@ -359,6 +365,131 @@ impl AsnTable {
     pub fn names_len(&self) -> usize {
         self.names.len()
     }
+}
+
+impl AsnTable {
+    /// Writes the names, spans and tries as database sections (see [`super::db`]).
+    pub(super) fn write_sections(&self, w: &mut db::Writer) {
+        let mut names = Vec::new();
+        names.extend_from_slice(&(self.names.len() as u32).to_le_bytes());
+        for (asn, org) in &self.names {
+            names.extend_from_slice(&asn.0.to_le_bytes());
+            names.extend_from_slice(&(org.len() as u32).to_le_bytes());
+            names.extend_from_slice(org.as_bytes());
+        }
+        w.section("asn.names", names);
+        let mut v4 = Vec::with_capacity(self.v4.spans.len() * 12);
+        for s in &self.v4.spans {
+            for x in [s.start, s.end, s.name] {
+                v4.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        w.section("asn.v4.spans", v4);
+        let mut v6 = Vec::with_capacity(self.v6.spans.len() * 36);
+        for s in &self.v6.spans {
+            v6.extend_from_slice(&s.start.to_le_bytes());
+            v6.extend_from_slice(&s.end.to_le_bytes());
+            v6.extend_from_slice(&s.name.to_le_bytes());
+        }
+        w.section("asn.v6.spans", v6);
+        if let Some(t) = &self.v4.trie {
+            w.trie("asn.v4.trie", t);
+        }
+        if let Some(t) = &self.v6.trie {
+            w.trie("asn.v6.trie", t);
+        }
+    }
+
+    /// Reads the sections written by [`Self::write_sections`], checking that every index
+    /// points inside its table and that the spans are sorted and disjoint.
+    pub(super) fn read_sections(r: &db::Reader<'_>) -> Result<Self, db::DbError> {
+        let b = r.section("asn.names")?;
+        let bad = |why: &str| r.corrupt("section `asn.names`", why.to_string());
+        let count = db::u32s(b.get(..4).ok_or_else(|| bad("empty"))?)[0] as usize;
+        let mut names = Vec::with_capacity(count.min(b.len() / 8));
+        let mut at = 4;
+        for _ in 0..count {
+            let head = db::u32s(b.get(at..at + 8).ok_or_else(|| bad("ends inside a name"))?);
+            let len = head[1] as usize;
+            let org = b
+                .get(at + 8..at + 8 + len)
+                .ok_or_else(|| bad("ends inside a name"))?;
+            let org = std::str::from_utf8(org).map_err(|_| bad("a name is not UTF-8"))?;
+            names.push((Asn(head[0]), Box::<str>::from(org)));
+            at += 8 + len;
+        }
+        let mut table = Self {
+            names,
+            ..Self::default()
+        };
+        for (id, (asn, _)) in table.names.iter().enumerate() {
+            table.by_asn.entry(asn.0).or_default().push(id as u32);
+        }
+        let n = table.names.len() as u32;
+        let v4 = r.section("asn.v4.spans")?;
+        table.v4.spans = v4
+            .chunks_exact(12)
+            .map(|c| {
+                let w = db::u32s(c);
+                Span {
+                    start: w[0],
+                    end: w[1],
+                    name: w[2],
+                }
+            })
+            .collect();
+        let v6 = r.section("asn.v6.spans")?;
+        table.v6.spans = v6
+            .chunks_exact(36)
+            .map(|c| {
+                let u = |i: usize| u128::from_le_bytes(c[i..i + 16].try_into().unwrap_or_default());
+                Span {
+                    start: u(0),
+                    end: u(16),
+                    name: db::u32s(&c[32..36])[0],
+                }
+            })
+            .collect();
+        for (what, ok, len, rem) in [
+            ("asn.v4.spans", spans_ok(&table.v4.spans, n), v4.len(), 12),
+            ("asn.v6.spans", spans_ok(&table.v6.spans, n), v6.len(), 36),
+        ] {
+            if !ok || len % rem != 0 {
+                return Err(r.corrupt(
+                    &format!("section `{what}`"),
+                    "spans unsorted, overlapping, or naming a missing AS".into(),
+                ));
+            }
+        }
+        table.v4.trie = Some(r.trie("asn.v4.trie")?);
+        table.v6.trie = Some(r.trie("asn.v6.trie")?);
+        for (what, max, leaves) in [
+            (
+                "asn.v4.trie",
+                table.v4.spans.len(),
+                table.v4.trie.as_ref().map(Poptrie::leaves),
+            ),
+            (
+                "asn.v6.trie",
+                table.v6.spans.len(),
+                table.v6.trie.as_ref().map(Poptrie::leaves),
+            ),
+        ] {
+            if leaves.unwrap_or_default().iter().any(|&l| l as usize > max) {
+                return Err(r.corrupt(
+                    &format!("section `{what}`"),
+                    "a leaf names a missing span".into(),
+                ));
+            }
+        }
+        Ok(table)
+    }
+}
+
+/// Spans are sorted, disjoint, well-formed and name one of `names` names.
+fn spans_ok<T: Ord + Copy>(spans: &[Span<T>], names: u32) -> bool {
+    spans.iter().all(|s| s.start <= s.end && s.name < names)
+        && spans.windows(2).all(|w| w[0].end < w[1].start)
 }
 
 fn parse_ip(field: &[u8]) -> Option<IpAddr> {

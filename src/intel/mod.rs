@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 mod asn;
+pub mod db;
 pub mod lpm;
 mod oui;
 
@@ -101,6 +102,15 @@ fn open_table(path: &Path) -> Result<Box<dyn Read>, LoadError> {
     } else {
         Box::new(reader)
     })
+}
+
+/// A reader over `bytes`, gunzipped when they start with the gzip magic.
+fn decompress(bytes: &[u8]) -> Box<dyn Read + '_> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::read::MultiGzDecoder::new(bytes))
+    } else {
+        Box::new(bytes)
+    }
 }
 
 /// Builds a [`LoadError::Row`] for a `csv` reader error (I/O or gzip corruption

@@ -33,8 +33,11 @@ use std::collections::hash_map::Entry as MapEntry;
 use std::io::Read;
 use std::path::Path;
 
+/// Date of the bundled IEEE registries (`data/README.md`).
+pub(super) const BUNDLED_SNAPSHOT: &str = "2022-08-27";
+
 /// The bundled registries: file name used in errors, gzip bytes.
-static BUNDLED: [(&str, &[u8]); 4] = [
+pub(super) static BUNDLED: [(&str, &[u8]); 4] = [
     (
         "data/ieee/oui.csv.gz",
         include_bytes!("../../data/ieee/oui.csv.gz"),
@@ -327,6 +330,99 @@ impl OuiRegistry {
     /// Returns the number of assignments loaded from `registry` (duplicates included).
     pub fn count(&self, registry: Registry) -> usize {
         self.rows[registry.index()]
+    }
+}
+
+impl OuiRegistry {
+    /// Writes names, assignments, row counts and the trie as database sections.
+    pub(super) fn write_sections(&self, w: &mut super::db::Writer) {
+        let mut names = Vec::new();
+        names.extend_from_slice(&(self.names.len() as u32).to_le_bytes());
+        for n in &self.names {
+            names.extend_from_slice(&(n.len() as u32).to_le_bytes());
+            names.extend_from_slice(n.as_bytes());
+        }
+        w.section("oui.names", names);
+        let mut a = Vec::with_capacity(self.assignments.len() * 16);
+        for x in &self.assignments {
+            a.extend_from_slice(&(x.registry.index() as u32).to_le_bytes());
+            a.extend_from_slice(&x.name.to_le_bytes());
+            a.extend_from_slice(&x.key.to_le_bytes());
+        }
+        w.section("oui.assignments", a);
+        let rows: Vec<u8> = self
+            .rows
+            .iter()
+            .flat_map(|&r| (r as u64).to_le_bytes())
+            .collect();
+        w.section("oui.rows", rows);
+        if let Some(t) = &self.trie {
+            w.trie("oui.trie", t);
+        }
+    }
+
+    /// Reads the sections written by [`Self::write_sections`], checking every index.
+    pub(super) fn read_sections(r: &super::db::Reader<'_>) -> Result<Self, super::db::DbError> {
+        let b = r.section("oui.names")?;
+        let bad = |what: &str, why: &str| r.corrupt(&format!("section `{what}`"), why.to_string());
+        let count = super::db::u32s(b.get(..4).ok_or_else(|| bad("oui.names", "empty"))?)[0];
+        let mut reg = Self::default();
+        let mut at = 4;
+        for _ in 0..count {
+            let len = super::db::u32s(
+                b.get(at..at + 4)
+                    .ok_or_else(|| bad("oui.names", "ends inside a name"))?,
+            )[0] as usize;
+            let name = b
+                .get(at + 4..at + 4 + len)
+                .ok_or_else(|| bad("oui.names", "ends inside a name"))?;
+            let name =
+                std::str::from_utf8(name).map_err(|_| bad("oui.names", "a name is not UTF-8"))?;
+            reg.intern(name);
+            at += 4 + len;
+        }
+        if reg.names.len() != count as usize {
+            return Err(bad("oui.names", "a name is listed twice"));
+        }
+        let registries = [Registry::MaL, Registry::MaM, Registry::MaS, Registry::Iab];
+        let a = r.section("oui.assignments")?;
+        for c in a.chunks_exact(16) {
+            let w = super::db::u32s(&c[..8]);
+            let registry = *registries
+                .get(w[0] as usize)
+                .ok_or_else(|| bad("oui.assignments", "unknown registry"))?;
+            let key = u64::from_le_bytes(c[8..16].try_into().unwrap_or_default());
+            if w[1] >= count || key >> registry.prefix_bits() != 0 {
+                return Err(bad(
+                    "oui.assignments",
+                    "an assignment names a missing registrant or is too wide",
+                ));
+            }
+            let id = reg.assignments.len() as u32;
+            reg.seen.insert((registry.prefix_bits(), key), id);
+            reg.assignments.push(Assignment {
+                registry,
+                key,
+                name: w[1],
+            });
+        }
+        let rows = r.section("oui.rows")?;
+        if rows.len() != 32 || a.len() % 16 != 0 {
+            return Err(bad("oui.rows", "wrong size"));
+        }
+        for (slot, c) in reg.rows.iter_mut().zip(rows.chunks_exact(8)) {
+            *slot = u64::from_le_bytes(c.try_into().unwrap_or_default()) as usize;
+        }
+        let trie: Poptrie<u64> = r.trie("oui.trie")?;
+        if trie
+            .leaves()
+            .iter()
+            .any(|&l| l as usize > reg.assignments.len())
+        {
+            return Err(bad("oui.trie", "a leaf names a missing assignment"));
+        }
+        reg.trie = Some(trie);
+        Ok(reg)
     }
 }
 
