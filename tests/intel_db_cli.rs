@@ -178,3 +178,58 @@ fn unwritable_cache_falls_back_with_a_warning() {
         4
     );
 }
+
+#[test]
+fn lookup_prints_prefix_as_vendor_rules_and_snapshot() {
+    let cache = tempfile::tempdir().unwrap();
+    let o = cleanpath(
+        &[
+            "lookup",
+            "1.0.0.7",
+            "2001:4860::8888",
+            "00:e0:fc:12:34:56",
+            "10.1.2.3",
+        ],
+        cache.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.starts_with(
+        "1.0.0.7\n  prefix    1.0.0.0/24 (range 1.0.0.0-1.0.0.255)\n  AS        AS13335 Cloudflare, Inc.\n  rules     none match\n  snapshot  2026-06-17\n"
+    ), "{out}");
+    assert!(out.contains("2001:4860::8888\n  prefix    2001:4860::/34 (range 2001:4860::-2001:4860:4804:ffff:ffff:ffff:ffff:ffff)\n  AS        AS15169 Google LLC\n"), "{out}");
+    assert!(out.contains("00:e0:fc:12:34:56\n  vendor    HUAWEI TECHNOLOGIES CO.,LTD (MA-L, /24)\n  rule      Huawei ("), "{out}");
+    assert!(out.contains("[denylists/clean-path.tsv:"), "{out}");
+    assert!(out.contains("  snapshot  2022-08-27\n"), "{out}");
+    assert!(
+        out.contains("10.1.2.3\n  unknown   private address (RFC 1918), no origin AS\n"),
+        "{out}"
+    );
+
+    let o = cleanpath(
+        &["lookup", "--json", "1.0.0.7", "00:e0:fc:12:34:56"],
+        cache.path(),
+    );
+    let lines: Vec<serde_json::Value> = text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["prefix"], "1.0.0.0/24");
+    assert_eq!(lines[0]["attribution"]["asn"], 13335);
+    assert_eq!(lines[0]["snapshot"], "2026-06-17");
+    assert_eq!(
+        lines[1]["attribution"]["org"],
+        "HUAWEI TECHNOLOGIES CO.,LTD"
+    );
+    assert_eq!(lines[1]["matches"][0]["entity"], "Huawei");
+    assert_eq!(lines[1]["matches"][0]["confidence"], "high");
+
+    let o = cleanpath(&["lookup", "1.2.3", "::1"], cache.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("`1.2.3`: not an IPv4, IPv6 or MAC address"),
+        "{}",
+        text(&o.stderr)
+    );
+}

@@ -40,6 +40,8 @@ pub enum Command {
     Gen(GenArgs),
     /// Compile the intel sources (AS tables, IEEE registries) into a database file, or show one.
     Db(DbArgs),
+    /// Look up IP and MAC addresses: prefix, AS, organisation, vendor, matching denylist rules, snapshot.
+    Lookup(LookupArgs),
 }
 
 /// Which verdicts fail the run (exit code 1).
@@ -180,4 +182,24 @@ pub struct DbBuildArgs {
     /// Date of the routing data (YYYY-MM-DD), recorded in the header (default: the bundled data's date, or `unknown` with --asn-table).
     #[arg(long, value_name = "DATE")]
     pub snapshot: Option<String>,
+}
+
+/// Arguments of `lookup`.
+#[derive(Debug, clap::Args)]
+pub struct LookupArgs {
+    /// IPv4, IPv6 or MAC addresses (e.g. 1.2.3.4 2001:db8::1 00:e0:fc:12:34:56).
+    #[arg(required = true, value_name = "ADDRESS")]
+    pub addresses: Vec<String>,
+    /// One JSON object per address instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Use this compiled intel database instead of the cached one built from the bundled sources.
+    #[arg(long, value_name = "FILE")]
+    pub intel_db: Option<std::path::PathBuf>,
+    /// Add the rules of a denylist file (TSV). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub denylist: Vec<std::path::PathBuf>,
+    /// Do not load the bundled denylists.
+    #[arg(long)]
+    pub no_bundled_denylist: bool,
 }

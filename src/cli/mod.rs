@@ -3,10 +3,11 @@
 
 mod args;
 mod db;
+mod lookup;
 mod run;
 
 pub use args::{
     AnalyzeArgs, Args, Command, DbArgs, DbBuildArgs, DbCommand, FailOn, GenArgs, GenWhat,
-    MinConfidence,
+    LookupArgs, MinConfidence,
 };
 pub use run::{Outcome, run};

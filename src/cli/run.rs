@@ -38,6 +38,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Analyze(a) => analyze(&a),
         Command::Gen(g) => generate(&g),
         Command::Db(d) => super::db::run(&d),
+        Command::Lookup(l) => super::lookup::run(&l),
     }
 }
 
