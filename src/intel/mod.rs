@@ -88,6 +88,35 @@ impl Intel {
     }
 }
 
+/// Tables shared by the threads of a live capture, replaceable while they are in use:
+/// readers take a snapshot ([`SharedIntel::load`]) per packet or batch and keep using it
+/// even if a rebuilt database is swapped in meanwhile ([`SharedIntel::store`]); the old
+/// tables are freed when the last snapshot of them is dropped. Lookups never wait on a
+/// swap (`arc-swap`: a load is a few atomic operations, no lock).
+#[derive(Debug)]
+pub struct SharedIntel {
+    inner: arc_swap::ArcSwap<Intel>,
+}
+
+impl SharedIntel {
+    /// Shares `intel`.
+    pub fn new(intel: Intel) -> Self {
+        Self {
+            inner: arc_swap::ArcSwap::from_pointee(intel),
+        }
+    }
+
+    /// The tables in use now; they stay valid as long as the guard is held.
+    pub fn load(&self) -> arc_swap::Guard<std::sync::Arc<Intel>> {
+        self.inner.load()
+    }
+
+    /// Replaces the tables atomically; returns the previous ones.
+    pub fn store(&self, intel: Intel) -> std::sync::Arc<Intel> {
+        self.inner.swap(std::sync::Arc::new(intel))
+    }
+}
+
 /// Opens a table file for reading, transparently decompressing gzip (detected by its
 /// magic bytes `1f 8b`, not by the file name).
 fn open_table(path: &Path) -> Result<Box<dyn Read>, LoadError> {
