@@ -409,13 +409,13 @@ impl AsnTable {
         let mut names = Vec::with_capacity(count.min(b.len() / 8));
         let mut at = 4;
         for _ in 0..count {
-            let head = db::u32s(b.get(at..at + 8).ok_or_else(|| bad("ends inside a name"))?);
-            let len = head[1] as usize;
+            let head = b.get(at..at + 8).ok_or_else(|| bad("ends inside a name"))?;
+            let (asn, len) = (db::u32_at(head, 0), db::u32_at(head, 4) as usize);
             let org = b
                 .get(at + 8..at + 8 + len)
                 .ok_or_else(|| bad("ends inside a name"))?;
             let org = std::str::from_utf8(org).map_err(|_| bad("a name is not UTF-8"))?;
-            names.push((Asn(head[0]), Box::<str>::from(org)));
+            names.push((Asn(asn), Box::<str>::from(org)));
             at += 8 + len;
         }
         let mut table = Self {
@@ -429,13 +429,10 @@ impl AsnTable {
         let v4 = r.section("asn.v4.spans")?;
         table.v4.spans = v4
             .chunks_exact(12)
-            .map(|c| {
-                let w = db::u32s(c);
-                Span {
-                    start: w[0],
-                    end: w[1],
-                    name: w[2],
-                }
+            .map(|c| Span {
+                start: db::u32_at(c, 0),
+                end: db::u32_at(c, 4),
+                name: db::u32_at(c, 8),
             })
             .collect();
         let v6 = r.section("asn.v6.spans")?;
@@ -446,7 +443,7 @@ impl AsnTable {
                 Span {
                     start: u(0),
                     end: u(16),
-                    name: db::u32s(&c[32..36])[0],
+                    name: db::u32_at(c, 32),
                 }
             })
             .collect();

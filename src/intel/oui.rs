@@ -369,10 +369,11 @@ impl OuiRegistry {
         let mut reg = Self::default();
         let mut at = 4;
         for _ in 0..count {
-            let len = super::db::u32s(
+            let len = super::db::u32_at(
                 b.get(at..at + 4)
                     .ok_or_else(|| bad("oui.names", "ends inside a name"))?,
-            )[0] as usize;
+                0,
+            ) as usize;
             let name = b
                 .get(at + 4..at + 4 + len)
                 .ok_or_else(|| bad("oui.names", "ends inside a name"))?;
@@ -387,7 +388,7 @@ impl OuiRegistry {
         let registries = [Registry::MaL, Registry::MaM, Registry::MaS, Registry::Iab];
         let a = r.section("oui.assignments")?;
         for c in a.chunks_exact(16) {
-            let w = super::db::u32s(&c[..8]);
+            let w = [super::db::u32_at(c, 0), super::db::u32_at(c, 4)];
             let registry = *registries
                 .get(w[0] as usize)
                 .ok_or_else(|| bad("oui.assignments", "unknown registry"))?;

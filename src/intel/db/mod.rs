@@ -430,6 +430,14 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The little-endian u32 at byte `at` of `b` (0 past the end; callers check lengths).
+#[inline]
+pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .and_then(|w| w.try_into().ok())
+        .map_or(0, u32::from_le_bytes)
+}
+
 /// Little-endian u32s of `b` (a trailing partial word is ignored).
 pub(crate) fn u32s(b: &[u8]) -> Vec<u32> {
     b.chunks_exact(4)
