@@ -47,6 +47,10 @@ pub enum Command {
     /// Send the Ethernet frames of capture files out of an interface (tests, benchmarks).
     #[command(hide = true)]
     Replay(super::replay::ReplayArgs),
+    /// Compile the intel sources (AS tables, IEEE registries) into a database file, or show one.
+    Db(DbArgs),
+    /// Look up IP and MAC addresses: prefix, AS, organisation, vendor, matching denylist rules, snapshot.
+    Lookup(LookupArgs),
 }
 
 /// Which verdicts fail the run (exit code 1).
@@ -158,6 +162,9 @@ pub struct AnalyzeArgs {
     /// Site recorded with the run, for fleet reports.
     #[arg(long, value_name = "NAME")]
     pub site: Option<String>,
+    /// Use this compiled intel database (from `cleanpath db build`) instead of the cached one built from the sources.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["asn_table", "ieee_dir"])]
+    pub intel_db: Option<PathBuf>,
 }
 
 /// Arguments of `gen`.
@@ -176,4 +183,62 @@ pub struct GenArgs {
 pub enum GenWhat {
     /// The demo: clean and violating 5G and plain flows with known verdicts.
     Demo,
+}
+
+/// Arguments of `db`.
+#[derive(Debug, clap::Args)]
+pub struct DbArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+/// `db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Compile the AS tables and IEEE registries (bundled, or the files given) into one database file.
+    Build(DbBuildArgs),
+    /// Validate a database file and print its header (sources, hashes, dates, counts, sections).
+    Info {
+        /// The database file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+/// Arguments of `db build`.
+#[derive(Debug, clap::Args)]
+pub struct DbBuildArgs {
+    /// Write the database to FILE (default: the cache file `analyze` uses, under $XDG_CACHE_HOME/cleanpath or ~/.cache/cleanpath).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Use these IP-to-ASN CSV files (start_ip,end_ip,asn,org; gzip allowed) instead of the bundled tables. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub asn_table: Vec<PathBuf>,
+    /// Use the IEEE registry CSVs (oui, mam, oui36, iab; .csv or .csv.gz) in DIR instead of the bundled ones.
+    #[arg(long, value_name = "DIR")]
+    pub ieee_dir: Option<PathBuf>,
+    /// Date of the routing data (YYYY-MM-DD), recorded in the header (default: the bundled data's date, or `unknown` with --asn-table).
+    #[arg(long, value_name = "DATE")]
+    pub snapshot: Option<String>,
+}
+
+/// Arguments of `lookup`.
+#[derive(Debug, clap::Args)]
+pub struct LookupArgs {
+    /// IPv4, IPv6 or MAC addresses (e.g. 1.2.3.4 2001:db8::1 00:e0:fc:12:34:56).
+    #[arg(required = true, value_name = "ADDRESS")]
+    pub addresses: Vec<String>,
+    /// One JSON object per address instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Use this compiled intel database instead of the cached one built from the bundled sources.
+    #[arg(long, value_name = "FILE")]
+    pub intel_db: Option<std::path::PathBuf>,
+    /// Add the rules of a denylist file (TSV). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub denylist: Vec<std::path::PathBuf>,
+    /// Do not load the bundled denylists.
+    #[arg(long)]
+    pub no_bundled_denylist: bool,
 }

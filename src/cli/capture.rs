@@ -128,6 +128,7 @@ impl CaptureArgs {
             store_password_file: None,
             sensor: None,
             site: None,
+            intel_db: None,
         }
     }
 }

@@ -3,11 +3,16 @@
 
 mod args;
 mod capture;
+mod db;
+mod lookup;
 mod replay;
 mod report;
 mod run;
 
-pub use args::{AnalyzeArgs, Args, Command, FailOn, GenArgs, GenWhat, MinConfidence};
+pub use args::{
+    AnalyzeArgs, Args, Command, DbArgs, DbBuildArgs, DbCommand, FailOn, GenArgs, GenWhat,
+    LookupArgs, MinConfidence,
+};
 pub use capture::{CaptureArgs, CaptureLine, InterfaceCounters};
 pub use replay::{ReplayArgs, ReplayReport};
 pub use report::{ReportArgs, ReportFormat};

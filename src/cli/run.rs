@@ -6,7 +6,7 @@ use crate::capture::FileReader;
 #[cfg(feature = "libpcap")]
 use crate::capture::LinkType;
 use crate::flow::Limits;
-use crate::intel::{AsnTable, Intel, OuiRegistry};
+use crate::intel::Intel;
 use crate::pipeline::{Analyzer, FlowResult};
 use crate::policy::verdict::Judge;
 use crate::policy::{Confidence, Denylist};
@@ -40,6 +40,8 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Report(r) => super::report::report(&r),
         Command::Capture(c) => super::capture::capture(&c),
         Command::Replay(r) => super::replay::replay(&r),
+        Command::Db(d) => super::db::run(&d),
+        Command::Lookup(l) => super::lookup::run(&l),
     }
 }
 
@@ -66,32 +68,9 @@ fn temp_path(path: &Path) -> PathBuf {
 }
 
 pub(super) fn load_intel(a: &AnalyzeArgs) -> Result<Intel> {
-    let asn = if a.asn_table.is_empty() {
-        AsnTable::bundled().context("loading the bundled AS tables")?
-    } else {
-        let mut t = AsnTable::default();
-        for p in &a.asn_table {
-            let f = std::fs::File::open(p).with_context(|| format!("{}", p.display()))?;
-            t.add_csv(&p.display().to_string(), maybe_gunzip(f)?)?;
-        }
-        t
-    };
-    let oui = match &a.ieee_dir {
-        None => OuiRegistry::bundled().context("loading the bundled IEEE registries")?,
-        Some(d) => OuiRegistry::from_dir(d)?,
-    };
-    Ok(Intel { asn, oui })
-}
-
-/// Wraps a reader in a gzip decoder when it starts with the gzip magic.
-fn maybe_gunzip(f: std::fs::File) -> Result<Box<dyn io::Read>> {
-    let mut r = io::BufReader::new(f);
-    let head = io::BufRead::fill_buf(&mut r)?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(r)))
-    } else {
-        Ok(Box::new(r))
-    }
+    let (intel, _meta) =
+        super::db::load_intel(&a.asn_table, a.ieee_dir.as_deref(), a.intel_db.as_deref())?;
+    Ok(intel)
 }
 
 pub(super) fn load_rules(a: &AnalyzeArgs) -> Result<(Denylist, Vec<String>)> {

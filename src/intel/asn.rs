@@ -5,15 +5,18 @@
 //! # Layout
 //!
 //! ```text
-//!  v4: [ Span<u32>  { start, end, name } ]  sorted by start, pairwise disjoint
-//!  v6: [ Span<u128> { start, end, name } ]  sorted by start, pairwise disjoint
-//!                                   │
-//!  names: [ (Asn, org) ] ◄──────────┘  one entry per distinct (ASN, org) pair
+//!  ip ─► Poptrie (lpm) ─► span id ─► v4: [ Span<u32>  { start, end, name } ]  sorted,
+//!                                   v6: [ Span<u128> { start, end, name } ]  disjoint
+//!                                                              │
+//!  names: [ (Asn, org) ] ◄──────────────────────────────────────┘  one per (ASN, org)
 //! ```
 //!
-//! A lookup is one binary search (`partition_point` on `start`, then `end >= ip`). Org
+//! A lookup is one [`Poptrie`] walk (see [`super::lpm`]) to the index of the span that
+//! covers the address; the span keeps the range exactly as loaded (or the piece of it
+//! left after flattening), so [`AsnMatch::first`]/[`AsnMatch::last`] are exact. Org
 //! names are interned: the bundled data has ~515k ranges but only ~91k distinct
-//! (ASN, org) pairs, so each range costs 12 (v4) or 48 (v6) bytes and no allocation.
+//! (ASN, org) pairs, so each range costs 12 (v4) or 48 (v6) bytes and no allocation,
+//! plus the trie.
 //!
 //! # Invariants
 //!
@@ -25,6 +28,8 @@
 //! the one loaded last wins. IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are looked
 //! up as IPv4.
 
+use super::db;
+use super::lpm::{Key, Poptrie};
 use super::{Asn, LineCounter, LoadError, csv_error, line_at, open_table, record_line};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -33,10 +38,20 @@ use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
-/// ip-location-db IPv4 table, gzip as shipped in `data/`.
-static BUNDLED_V4: &[u8] = include_bytes!("../../data/asn-ipv4.csv.gz");
-/// ip-location-db IPv6 table, gzip as shipped in `data/`.
-static BUNDLED_V6: &[u8] = include_bytes!("../../data/asn-ipv6.csv.gz");
+/// The bundled ip-location-db tables: file name used in errors, gzip bytes.
+pub(super) static BUNDLED: [(&str, &[u8]); 2] = [
+    (
+        "data/asn-ipv4.csv.gz",
+        include_bytes!("../../data/asn-ipv4.csv.gz"),
+    ),
+    (
+        "data/asn-ipv6.csv.gz",
+        include_bytes!("../../data/asn-ipv6.csv.gz"),
+    ),
+];
+
+/// Data build date of the bundled tables (`data/README.md`).
+pub(super) const BUNDLED_SNAPSHOT: &str = "2026-06-17";
 
 /// The answer to an AS lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +75,9 @@ struct Span<T> {
 }
 
 /// An address as an unsigned integer (`u32` for IPv4, `u128` for IPv6).
-trait Addr: Copy + Ord + std::hash::Hash {
+trait Addr: Copy + Ord + std::hash::Hash + Key {
+    /// Bits resolved by the trie's direct table for this family.
+    const TOP_BITS: u32;
     /// The next address, `None` at the top of the family.
     fn succ(self) -> Option<Self>;
     /// The previous address (saturating at zero).
@@ -70,6 +87,7 @@ trait Addr: Copy + Ord + std::hash::Hash {
 }
 
 impl Addr for u32 {
+    const TOP_BITS: u32 = 18;
     fn succ(self) -> Option<Self> {
         self.checked_add(1)
     }
@@ -82,6 +100,7 @@ impl Addr for u32 {
 }
 
 impl Addr for u128 {
+    const TOP_BITS: u32 = 16;
     fn succ(self) -> Option<Self> {
         self.checked_add(1)
     }
@@ -147,14 +166,9 @@ impl AsnTable {
     /// Only if the bundled data is corrupt.
     pub fn bundled() -> Result<Self, LoadError> {
         let mut table = Self::default();
-        table.add_csv(
-            "data/asn-ipv4.csv.gz",
-            flate2::read::GzDecoder::new(BUNDLED_V4),
-        )?;
-        table.add_csv(
-            "data/asn-ipv6.csv.gz",
-            flate2::read::GzDecoder::new(BUNDLED_V6),
-        )?;
+        for (name, bytes) in BUNDLED {
+            table.add_csv(name, flate2::read::GzDecoder::new(bytes))?;
+        }
         Ok(table)
     }
 
@@ -339,10 +353,140 @@ impl AsnTable {
         self.len() == (0, 0)
     }
 
+    /// Returns the bytes held by the IPv4 and IPv6 tries (not the ranges or names).
+    pub fn trie_bytes(&self) -> (usize, usize) {
+        (
+            self.v4.trie.as_ref().map_or(0, Poptrie::memory_bytes),
+            self.v6.trie.as_ref().map_or(0, Poptrie::memory_bytes),
+        )
+    }
+
     /// Returns the number of distinct (ASN, organisation) pairs loaded.
     pub fn names_len(&self) -> usize {
         self.names.len()
     }
+}
+
+impl AsnTable {
+    /// Writes the names, spans and tries as database sections (see [`super::db`]).
+    pub(super) fn write_sections(&self, w: &mut db::Writer) {
+        let mut names = Vec::new();
+        names.extend_from_slice(&(self.names.len() as u32).to_le_bytes());
+        for (asn, org) in &self.names {
+            names.extend_from_slice(&asn.0.to_le_bytes());
+            names.extend_from_slice(&(org.len() as u32).to_le_bytes());
+            names.extend_from_slice(org.as_bytes());
+        }
+        w.section("asn.names", names);
+        let mut v4 = Vec::with_capacity(self.v4.spans.len() * 12);
+        for s in &self.v4.spans {
+            for x in [s.start, s.end, s.name] {
+                v4.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        w.section("asn.v4.spans", v4);
+        let mut v6 = Vec::with_capacity(self.v6.spans.len() * 36);
+        for s in &self.v6.spans {
+            v6.extend_from_slice(&s.start.to_le_bytes());
+            v6.extend_from_slice(&s.end.to_le_bytes());
+            v6.extend_from_slice(&s.name.to_le_bytes());
+        }
+        w.section("asn.v6.spans", v6);
+        if let Some(t) = &self.v4.trie {
+            w.trie("asn.v4.trie", t);
+        }
+        if let Some(t) = &self.v6.trie {
+            w.trie("asn.v6.trie", t);
+        }
+    }
+
+    /// Reads the sections written by [`Self::write_sections`], checking that every index
+    /// points inside its table and that the spans are sorted and disjoint.
+    pub(super) fn read_sections(r: &db::Reader<'_>) -> Result<Self, db::DbError> {
+        let b = r.section("asn.names")?;
+        let bad = |why: &str| r.corrupt("section `asn.names`", why.to_string());
+        let count = db::u32s(b.get(..4).ok_or_else(|| bad("empty"))?)[0] as usize;
+        let mut names = Vec::with_capacity(count.min(b.len() / 8));
+        let mut at = 4;
+        for _ in 0..count {
+            let head = b.get(at..at + 8).ok_or_else(|| bad("ends inside a name"))?;
+            let (asn, len) = (db::u32_at(head, 0), db::u32_at(head, 4) as usize);
+            let org = b
+                .get(at + 8..at + 8 + len)
+                .ok_or_else(|| bad("ends inside a name"))?;
+            let org = std::str::from_utf8(org).map_err(|_| bad("a name is not UTF-8"))?;
+            names.push((Asn(asn), Box::<str>::from(org)));
+            at += 8 + len;
+        }
+        let mut table = Self {
+            names,
+            ..Self::default()
+        };
+        for (id, (asn, _)) in table.names.iter().enumerate() {
+            table.by_asn.entry(asn.0).or_default().push(id as u32);
+        }
+        let n = table.names.len() as u32;
+        let v4 = r.section("asn.v4.spans")?;
+        table.v4.spans = v4
+            .chunks_exact(12)
+            .map(|c| Span {
+                start: db::u32_at(c, 0),
+                end: db::u32_at(c, 4),
+                name: db::u32_at(c, 8),
+            })
+            .collect();
+        let v6 = r.section("asn.v6.spans")?;
+        table.v6.spans = v6
+            .chunks_exact(36)
+            .map(|c| {
+                let u = |i: usize| u128::from_le_bytes(c[i..i + 16].try_into().unwrap_or_default());
+                Span {
+                    start: u(0),
+                    end: u(16),
+                    name: db::u32_at(c, 32),
+                }
+            })
+            .collect();
+        for (what, ok, len, rem) in [
+            ("asn.v4.spans", spans_ok(&table.v4.spans, n), v4.len(), 12),
+            ("asn.v6.spans", spans_ok(&table.v6.spans, n), v6.len(), 36),
+        ] {
+            if !ok || len % rem != 0 {
+                return Err(r.corrupt(
+                    &format!("section `{what}`"),
+                    "spans unsorted, overlapping, or naming a missing AS".into(),
+                ));
+            }
+        }
+        table.v4.trie = Some(r.trie("asn.v4.trie")?);
+        table.v6.trie = Some(r.trie("asn.v6.trie")?);
+        for (what, max, leaves) in [
+            (
+                "asn.v4.trie",
+                table.v4.spans.len(),
+                table.v4.trie.as_ref().map(Poptrie::leaves),
+            ),
+            (
+                "asn.v6.trie",
+                table.v6.spans.len(),
+                table.v6.trie.as_ref().map(Poptrie::leaves),
+            ),
+        ] {
+            if leaves.unwrap_or_default().iter().any(|&l| l as usize > max) {
+                return Err(r.corrupt(
+                    &format!("section `{what}`"),
+                    "a leaf names a missing span".into(),
+                ));
+            }
+        }
+        Ok(table)
+    }
+}
+
+/// Spans are sorted, disjoint, well-formed and name one of `names` names.
+fn spans_ok<T: Ord + Copy>(spans: &[Span<T>], names: u32) -> bool {
+    spans.iter().all(|s| s.start <= s.end && s.name < names)
+        && spans.windows(2).all(|w| w[0].end < w[1].start)
 }
 
 fn parse_ip(field: &[u8]) -> Option<IpAddr> {
@@ -369,6 +513,8 @@ struct Ranges<T> {
     /// → width (`end - start`) of the input range, so that later loads compare against
     /// the width of the range as announced, not of the piece left.
     clipped: HashMap<T, u128>,
+    /// Address → index in `spans` (rebuilt after every load).
+    trie: Option<Poptrie<T>>,
 }
 
 impl<T: Addr> Ranges<T> {
@@ -378,9 +524,19 @@ impl<T: Addr> Ranges<T> {
 
     /// Returns the span covering `x`.
     fn find(&self, x: T) -> Option<&Span<T>> {
-        let i = self.spans.partition_point(|s| s.start <= x);
-        let s = self.spans.get(i.checked_sub(1)?)?;
-        (s.end >= x).then_some(s)
+        self.spans.get(self.trie.as_ref()?.lookup(x)? as usize)
+    }
+
+    /// Rebuilds the trie over `spans` (value id = span index).
+    fn index(&mut self) {
+        let ranges = self
+            .spans
+            .iter()
+            .zip(0u32..)
+            .map(|(s, i)| (s.start, s.end, i));
+        // Spans are sorted and disjoint and fewer than 2^31 (the loader's interning
+        // limit is 2^32 names, but each span is a CSV row held in memory).
+        self.trie = Poptrie::from_disjoint(T::TOP_BITS, ranges).ok();
     }
 
     /// Appends `new` (loaded after everything present) and restores the invariant.
@@ -394,6 +550,7 @@ impl<T: Addr> Ranges<T> {
         let old = self.spans.len();
         self.spans.extend(new);
         if self.spans.windows(2).all(|w| w[0].end < w[1].start) {
+            self.index();
             return;
         }
         let spans = std::mem::take(&mut self.spans);
@@ -441,6 +598,7 @@ impl<T: Addr> Ranges<T> {
         }
         self.spans = out;
         self.clipped = clipped;
+        self.index();
     }
 }
 

@@ -2,8 +2,8 @@
 //! registrant. The bundled tables (see `data/README.md`) are compiled into the binary so
 //! that a fresh clone and an installed binary work alone; users may load their own files.
 //!
-//! Lookups here are simple and correct (sorted disjoint ranges, binary search); the
-//! prefix-trie core replaces the structures, not this interface.
+//! Both tables answer through the prefix-trie core, [`lpm`] (a Poptrie); the tables
+//! keep the original ranges and names that the trie's value ids point to.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -12,6 +12,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 mod asn;
+pub mod db;
+pub mod lpm;
 mod oui;
 
 pub use asn::{AsnMatch, AsnTable};
@@ -86,6 +88,35 @@ impl Intel {
     }
 }
 
+/// Tables shared by the threads of a live capture, replaceable while they are in use:
+/// readers take a snapshot ([`SharedIntel::load`]) per packet or batch and keep using it
+/// even if a rebuilt database is swapped in meanwhile ([`SharedIntel::store`]); the old
+/// tables are freed when the last snapshot of them is dropped. Lookups never wait on a
+/// swap (`arc-swap`: a load is a few atomic operations, no lock).
+#[derive(Debug)]
+pub struct SharedIntel {
+    inner: arc_swap::ArcSwap<Intel>,
+}
+
+impl SharedIntel {
+    /// Shares `intel`.
+    pub fn new(intel: Intel) -> Self {
+        Self {
+            inner: arc_swap::ArcSwap::from_pointee(intel),
+        }
+    }
+
+    /// The tables in use now; they stay valid as long as the guard is held.
+    pub fn load(&self) -> arc_swap::Guard<std::sync::Arc<Intel>> {
+        self.inner.load()
+    }
+
+    /// Replaces the tables atomically; returns the previous ones.
+    pub fn store(&self, intel: Intel) -> std::sync::Arc<Intel> {
+        self.inner.swap(std::sync::Arc::new(intel))
+    }
+}
+
 /// Opens a table file for reading, transparently decompressing gzip (detected by its
 /// magic bytes `1f 8b`, not by the file name).
 fn open_table(path: &Path) -> Result<Box<dyn Read>, LoadError> {
@@ -100,6 +131,15 @@ fn open_table(path: &Path) -> Result<Box<dyn Read>, LoadError> {
     } else {
         Box::new(reader)
     })
+}
+
+/// A reader over `bytes`, gunzipped when they start with the gzip magic.
+fn decompress(bytes: &[u8]) -> Box<dyn Read + '_> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::read::MultiGzDecoder::new(bytes))
+    } else {
+        Box::new(bytes)
+    }
 }
 
 /// Builds a [`LoadError::Row`] for a `csv` reader error (I/O or gzip corruption

@@ -9,15 +9,15 @@
 //! ```text
 //!  mac ─► I/G set? ─► Group
 //!         U/L set? ─► Local
-//!         s36[mac >> 12]  (MA-S, IAB) ─┐
-//!         m28[mac >> 20]  (MA-M)      ─┼─► first hit: Registered { registry, bits, org }
-//!         l24[mac >> 24]  (MA-L)      ─┘
-//!         none ─► Unregistered
+//!         Poptrie (lpm) over /24 MA-L, /28 MA-M, /36 MA-S and IAB prefixes
+//!           ─► assignment id ─► Registered { registry, bits, org }
+//!           ─► none          ─► Unregistered
 //! ```
 //!
 //! Longest prefix first matters: IEEE carves MA-M/MA-S/IAB blocks out of MA-L blocks it
 //! registers to itself (`00:50:C2` and `70:B3:D5` are "IEEE Registration Authority").
-//! Three hash maps keyed by the prefix value make each lookup at most three probes.
+//! The trie ([`super::lpm`], 48-bit MACs left-aligned in `u64`) gives the longest in
+//! one walk.
 //! Organisation names are interned and trimmed of surrounding whitespace (the IEEE
 //! files carry trailing spaces and tabs). When the same assignment is listed twice (the
 //! 2022 MA-L file lists `080030` three times and `0001C8` twice, for historical
@@ -25,6 +25,7 @@
 //! [`OuiRegistry::len`]. "Private" rows are registered assignments whose owner asked
 //! IEEE not to publish its name: they resolve to org "Private".
 
+use super::lpm::{Builder, Poptrie, mac_key};
 use super::{LineCounter, LoadError, csv_error, line_at, open_table, record_line};
 use crate::decode::Mac;
 use std::collections::HashMap;
@@ -32,8 +33,11 @@ use std::collections::hash_map::Entry as MapEntry;
 use std::io::Read;
 use std::path::Path;
 
+/// Date of the bundled IEEE registries (`data/README.md`).
+pub(super) const BUNDLED_SNAPSHOT: &str = "2022-08-27";
+
 /// The bundled registries: file name used in errors, gzip bytes.
-static BUNDLED: [(&str, &[u8]); 4] = [
+pub(super) static BUNDLED: [(&str, &[u8]); 4] = [
     (
         "data/ieee/oui.csv.gz",
         include_bytes!("../../data/ieee/oui.csv.gz"),
@@ -132,22 +136,27 @@ pub enum MacInfo<'a> {
     Unregistered,
 }
 
-/// One assignment: its registry and the index of its registrant in `names`.
+/// One assignment: its registry, prefix and the index of its registrant in `names`.
 #[derive(Debug, Clone, Copy)]
 struct Assignment {
     registry: Registry,
+    /// Prefix value (the top `registry.prefix_bits()` bits of the MAC).
+    key: u64,
     name: u32,
 }
+
+/// Bits resolved by the MAC trie's direct table.
+const MAC_TOP_BITS: u32 = 16;
 
 /// The IEEE MA-L, MA-M, MA-S and IAB registries.
 #[derive(Default)]
 pub struct OuiRegistry {
-    /// 24-bit prefixes (MA-L).
-    l24: HashMap<u64, Assignment>,
-    /// 28-bit prefixes (MA-M).
-    m28: HashMap<u64, Assignment>,
-    /// 36-bit prefixes (MA-S, IAB).
-    s36: HashMap<u64, Assignment>,
+    /// Distinct assignments, first listing of each.
+    assignments: Vec<Assignment>,
+    /// (prefix bits, prefix value) → index in `assignments`.
+    seen: HashMap<(u8, u64), u32>,
+    /// MAC → index in `assignments` (rebuilt after every load).
+    trie: Option<Poptrie<u64>>,
     /// Interned registrant names.
     names: Vec<Box<str>>,
     /// Name → index in `names`.
@@ -247,17 +256,31 @@ impl OuiRegistry {
         }
         for (registry, key, org) in rows {
             let name = self.intern(&org);
-            let map = match registry.prefix_bits() {
-                24 => &mut self.l24,
-                28 => &mut self.m28,
-                _ => &mut self.s36,
-            };
-            if let MapEntry::Vacant(v) = map.entry(key) {
-                v.insert(Assignment { registry, name });
+            let id = u32::try_from(self.assignments.len()).unwrap_or(u32::MAX);
+            if let MapEntry::Vacant(v) = self.seen.entry((registry.prefix_bits(), key)) {
+                v.insert(id);
+                self.assignments.push(Assignment {
+                    registry,
+                    key,
+                    name,
+                });
             }
             self.rows[registry.index()] += 1;
         }
+        self.index();
         Ok(())
+    }
+
+    /// Rebuilds the trie over all assignments (value id = index in `assignments`).
+    fn index(&mut self) {
+        let mut b = Builder::<u64>::new(MAC_TOP_BITS);
+        for (a, id) in self.assignments.iter().zip(0u32..) {
+            let bits = a.registry.prefix_bits();
+            // Assignments are at most one per CSV row held in memory: far below the
+            // trie's 2^31 value limit, and prefixes are at most 36 bits.
+            let _ = b.insert(mac_key(a.key << (48 - u32::from(bits))), bits, id);
+        }
+        self.trie = Some(b.build());
     }
 
     fn intern(&mut self, org: &str) -> u32 {
@@ -279,14 +302,15 @@ impl OuiRegistry {
         if mac.is_local() {
             return MacInfo::Local;
         }
-        let v = mac.to_u64();
-        let hit = [(36u8, &self.s36), (28, &self.m28), (24, &self.l24)]
-            .into_iter()
-            .find_map(|(bits, map)| map.get(&(v >> (48 - bits))).map(|a| (bits, a)));
+        let hit = self
+            .trie
+            .as_ref()
+            .and_then(|t| t.lookup(mac_key(mac.to_u64())))
+            .and_then(|id| self.assignments.get(id as usize));
         match hit {
-            Some((prefix_bits, a)) => MacInfo::Registered {
+            Some(a) => MacInfo::Registered {
                 registry: a.registry,
-                prefix_bits,
+                prefix_bits: a.registry.prefix_bits(),
                 org: self.names.get(a.name as usize).map_or("", |n| n),
             },
             None => MacInfo::Unregistered,
@@ -306,6 +330,100 @@ impl OuiRegistry {
     /// Returns the number of assignments loaded from `registry` (duplicates included).
     pub fn count(&self, registry: Registry) -> usize {
         self.rows[registry.index()]
+    }
+}
+
+impl OuiRegistry {
+    /// Writes names, assignments, row counts and the trie as database sections.
+    pub(super) fn write_sections(&self, w: &mut super::db::Writer) {
+        let mut names = Vec::new();
+        names.extend_from_slice(&(self.names.len() as u32).to_le_bytes());
+        for n in &self.names {
+            names.extend_from_slice(&(n.len() as u32).to_le_bytes());
+            names.extend_from_slice(n.as_bytes());
+        }
+        w.section("oui.names", names);
+        let mut a = Vec::with_capacity(self.assignments.len() * 16);
+        for x in &self.assignments {
+            a.extend_from_slice(&(x.registry.index() as u32).to_le_bytes());
+            a.extend_from_slice(&x.name.to_le_bytes());
+            a.extend_from_slice(&x.key.to_le_bytes());
+        }
+        w.section("oui.assignments", a);
+        let rows: Vec<u8> = self
+            .rows
+            .iter()
+            .flat_map(|&r| (r as u64).to_le_bytes())
+            .collect();
+        w.section("oui.rows", rows);
+        if let Some(t) = &self.trie {
+            w.trie("oui.trie", t);
+        }
+    }
+
+    /// Reads the sections written by [`Self::write_sections`], checking every index.
+    pub(super) fn read_sections(r: &super::db::Reader<'_>) -> Result<Self, super::db::DbError> {
+        let b = r.section("oui.names")?;
+        let bad = |what: &str, why: &str| r.corrupt(&format!("section `{what}`"), why.to_string());
+        let count = super::db::u32s(b.get(..4).ok_or_else(|| bad("oui.names", "empty"))?)[0];
+        let mut reg = Self::default();
+        let mut at = 4;
+        for _ in 0..count {
+            let len = super::db::u32_at(
+                b.get(at..at + 4)
+                    .ok_or_else(|| bad("oui.names", "ends inside a name"))?,
+                0,
+            ) as usize;
+            let name = b
+                .get(at + 4..at + 4 + len)
+                .ok_or_else(|| bad("oui.names", "ends inside a name"))?;
+            let name =
+                std::str::from_utf8(name).map_err(|_| bad("oui.names", "a name is not UTF-8"))?;
+            reg.intern(name);
+            at += 4 + len;
+        }
+        if reg.names.len() != count as usize {
+            return Err(bad("oui.names", "a name is listed twice"));
+        }
+        let registries = [Registry::MaL, Registry::MaM, Registry::MaS, Registry::Iab];
+        let a = r.section("oui.assignments")?;
+        for c in a.chunks_exact(16) {
+            let w = [super::db::u32_at(c, 0), super::db::u32_at(c, 4)];
+            let registry = *registries
+                .get(w[0] as usize)
+                .ok_or_else(|| bad("oui.assignments", "unknown registry"))?;
+            let key = u64::from_le_bytes(c[8..16].try_into().unwrap_or_default());
+            if w[1] >= count || key >> registry.prefix_bits() != 0 {
+                return Err(bad(
+                    "oui.assignments",
+                    "an assignment names a missing registrant or is too wide",
+                ));
+            }
+            let id = reg.assignments.len() as u32;
+            reg.seen.insert((registry.prefix_bits(), key), id);
+            reg.assignments.push(Assignment {
+                registry,
+                key,
+                name: w[1],
+            });
+        }
+        let rows = r.section("oui.rows")?;
+        if rows.len() != 32 || a.len() % 16 != 0 {
+            return Err(bad("oui.rows", "wrong size"));
+        }
+        for (slot, c) in reg.rows.iter_mut().zip(rows.chunks_exact(8)) {
+            *slot = u64::from_le_bytes(c.try_into().unwrap_or_default()) as usize;
+        }
+        let trie: Poptrie<u64> = r.trie("oui.trie")?;
+        if trie
+            .leaves()
+            .iter()
+            .any(|&l| l as usize > reg.assignments.len())
+        {
+            return Err(bad("oui.trie", "a leaf names a missing assignment"));
+        }
+        reg.trie = Some(trie);
+        Ok(reg)
     }
 }
 
