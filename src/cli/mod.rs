@@ -2,6 +2,7 @@
 //! [`run`] checks them, loads tables and rules and drives the pipeline.
 
 mod args;
+mod gen_mix;
 mod run;
 
 pub use args::{AnalyzeArgs, Args, Command, FailOn, GenArgs, GenWhat, MinConfidence};

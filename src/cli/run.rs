@@ -43,6 +43,7 @@ pub fn run(args: Args) -> Result<Outcome> {
 fn generate(g: &GenArgs) -> Result<Outcome> {
     let bytes = match g.what {
         GenWhat::Demo => crate::synth::demo::pcapng(),
+        GenWhat::Mix => return super::gen_mix::run(g),
     };
     write_atomically(&g.output, &bytes)?;
     Ok(Outcome::Clean)
