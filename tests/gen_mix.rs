@@ -28,7 +28,14 @@ fn every_pool_lies_in_one_as_of_the_bundled_table_and_only_bad_pools_match_rules
         .map(|p| p.name)
         .collect();
     for pool in mix::pools() {
-        let samples = [0, 1, pool.size / 3, pool.size / 2, pool.size - 2, pool.size - 1];
+        let samples = [
+            0,
+            1,
+            pool.size / 3,
+            pool.size / 2,
+            pool.size - 2,
+            pool.size - 1,
+        ];
         for n in samples {
             let ip = pool.addr(n);
             let hop = j.ip_hop(HopKind::Endpoint, ip);
@@ -98,18 +105,18 @@ fn from_record(r: &FlowRecord) -> TruthRecord {
 fn comparable(mut t: TruthRecord) -> String {
     t.kind.clear();
     t.why.clear();
-    serde_json::to_string(&t).unwrap()
+    serde_json::to_string(&t).expect("truth serialises")
 }
 
 /// Generates `cfg` into a temporary file and returns its path and ground truth.
 fn generate(cfg: &MixConfig) -> (tempfile::TempPath, Vec<TruthRecord>) {
-    let file = tempfile::NamedTempFile::new().unwrap();
+    let file = tempfile::NamedTempFile::new().expect("temporary file");
     let mut truth = Vec::new();
-    let stats = mix::generate(cfg, BufWriter::new(file.as_file()), &mut truth).unwrap();
+    let stats = mix::generate(cfg, BufWriter::new(file.as_file()), &mut truth).expect("generates");
     let truth: Vec<TruthRecord> = truth
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_slice(l).unwrap())
+        .map(|l| serde_json::from_slice(l).expect("truth line parses"))
         .collect();
     assert_eq!(truth.len() as u64, stats.flows);
     (file.into_temp_path(), truth)
@@ -163,7 +170,10 @@ fn analyze_verdicts_equal_the_ground_truth_on_a_million_packets() {
         ["ether", "gtpu4", "gtpu6", "mpls", "ngap", "pfcp", "vlan"].into()
     );
     let v = run.counters.verdicts;
-    assert!(v.clean > 0 && v.unknown > 5_000 && v.violation > 5_000, "{v:?}");
+    assert!(
+        v.clean > 0 && v.unknown > 5_000 && v.violation > 5_000,
+        "{v:?}"
+    );
     let whys: BTreeSet<&str> = truth.iter().map(|t| t.why.as_str()).collect();
     assert!(whys.len() >= 7, "{whys:?}");
 }
