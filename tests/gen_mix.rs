@@ -196,3 +196,52 @@ fn whole_frames_decode_cleanly_and_match_the_truth() {
     );
     assert_matches_truth(&run.flows, &truth);
 }
+
+#[test]
+fn cli_gen_mix_then_analyze_with_two_threads_reports_the_truth() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let pcap = dir.path().join("mix.pcap");
+    let truth = dir.path().join("truth.jsonl");
+    let bin = env!("CARGO_BIN_EXE_cleanpath");
+    let st = std::process::Command::new(bin)
+        .args([
+            "gen",
+            "mix",
+            "--packets",
+            "30000",
+            "--flows",
+            "3000",
+            "--seed",
+            "5",
+        ])
+        .args(["--violation-share", "0.2", "-o"])
+        .arg(&pcap)
+        .arg("--truth")
+        .arg(&truth)
+        .status()
+        .expect("runs");
+    assert!(st.success());
+    let out = std::process::Command::new(bin)
+        .args(["analyze", "-q", "--json", "--threads", "2"])
+        .arg(&pcap)
+        .output()
+        .expect("runs");
+    // Violations exist, so the exit code is 1.
+    assert_eq!(out.status.code(), Some(1));
+    let got: BTreeSet<String> = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .filter(|l| l.contains(r#""type":"flow""#))
+        .map(|l| {
+            let r: FlowRecord = serde_json::from_str(l).expect("flow record");
+            comparable(from_record(&r))
+        })
+        .collect();
+    let want: BTreeSet<String> = std::fs::read_to_string(&truth)
+        .expect("truth written")
+        .lines()
+        .map(|l| comparable(serde_json::from_str(l).expect("truth line")))
+        .collect();
+    assert_eq!(want.len(), 3000);
+    assert_eq!(got, want);
+}

@@ -168,7 +168,7 @@ pub struct Origin {
     pub wire_len: u32,
 }
 
-/// When idle flows are swept: every [`SWEEP_EVERY_NS`] of capture time, driven by the
+/// When idle flows are swept: every second of capture time, driven by the
 /// timestamps of keyed packets. A sharded run keeps one clock in the reader and tells every
 /// shard when to sweep, so shards sweep at the same packets a single table would.
 #[derive(Debug, Clone, Copy)]

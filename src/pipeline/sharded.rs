@@ -95,6 +95,8 @@ pub struct Sharded {
     pending_frames: usize,
     to_workers: Vec<SyncSender<InBatch>>,
     recycled: Vec<Receiver<Vec<Msg>>>,
+    /// Boxes come back from workers inside `Msg`s and go out again: keep them boxed.
+    #[allow(clippy::vec_box)]
     spare: Vec<Vec<Box<Decoded>>>,
     merge: Merge,
     handles: Vec<JoinHandle<()>>,
