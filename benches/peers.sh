@@ -106,7 +106,7 @@ for f in "${files[@]}"; do
             tshark) k="tshark -q -z conv,ip"; cmd=(tshark -n -q -z conv,ip -r "$f") ;;
             tshark-phs) k="tshark -q -z io,phs"; cmd=(tshark -n -q -z io,phs -r "$f") ;;
             ndpi) k="ndpiReader -i"; cmd=(ndpiReader -i "$f") ;;
-            tcpdump) k="tcpdump -r -w /dev/null"; cmd=(tcpdump -n -r "$f" -w /dev/null) ;;
+            tcpdump) k="tcpdump -r -w /dev/null"; cmd=(tcpdump -n -Z root -r "$f" -w /dev/null) ;; # -Z root: no chown of /dev/null
             *) continue ;;
         esac
         read -r w r c < <(measure "${cmd[@]}")
