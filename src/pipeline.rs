@@ -12,6 +12,9 @@ use crate::policy::verdict::{Judge, Judgement, Verdict};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+mod sharded;
+pub use sharded::{Engine, Sharded};
+
 /// A finished flow with its verdict.
 #[derive(Debug, Clone)]
 pub struct FlowResult {
@@ -71,33 +74,23 @@ pub struct Counters {
 pub struct Analyzer<'a> {
     judge: Judge<'a>,
     table: FlowTable,
+    front: Front,
+}
+
+/// The per-frame work before the flow table: counters by link type, decoding, decode
+/// error tallies. A sharded run does this once, in the reader.
+#[derive(Debug, Default)]
+struct Front {
     decoded: Decoded,
     counters: Counters,
     link_names: HashMap<LinkType, String>,
     errors: HashMap<(Layer, &'static str), u64>,
 }
 
-impl<'a> Analyzer<'a> {
-    /// Creates an analyzer.
-    pub fn new(judge: Judge<'a>, limits: Limits) -> Self {
-        Self {
-            judge,
-            table: FlowTable::new(limits),
-            decoded: Decoded::default(),
-            counters: Counters::default(),
-            link_names: HashMap::new(),
-            errors: HashMap::new(),
-        }
-    }
-
-    /// Accounts a frame that a filter rejected.
-    pub fn filtered(&mut self) {
-        self.counters.filtered_out += 1;
-    }
-
-    /// Decodes one frame of input file `file` and updates its flow. Flows that finish
-    /// meanwhile are judged and passed to `out`.
-    pub fn frame(&mut self, file: u16, frame: &Frame<'_>, out: &mut impl FnMut(FlowResult)) {
+impl Front {
+    /// Counts and decodes a frame into `self.decoded`; `None` when its link type is not
+    /// decoded (counted as a frame without flow).
+    fn decode(&mut self, file: u16, frame: &Frame<'_>) -> Option<(decode::Result<()>, Origin)> {
         self.counters.frames += 1;
         self.counters.wire_bytes += u64::from(frame.orig_len_bytes);
         let name = self
@@ -120,7 +113,7 @@ impl<'a> Analyzer<'a> {
                 .entry(frame.link.0)
                 .or_insert(0) += 1;
             self.counters.frames_without_flow += 1;
-            return;
+            return None;
         }
         let res = decode::decode(frame.link, frame.data, &mut self.decoded);
         if let Err(e) = res {
@@ -133,29 +126,11 @@ impl<'a> Analyzer<'a> {
             ts: frame.ts,
             wire_len: frame.orig_len_bytes.max(frame.data.len() as u32),
         };
-        let judge = &self.judge;
-        let counters = &mut self.counters;
-        let keyed = self
-            .table
-            .update(&self.decoded, res.is_err(), at, |f, end| {
-                let r = judged(judge, f, end);
-                counters.verdicts.add(r.judgement.verdict);
-                out(r);
-            });
-        if !keyed {
-            self.counters.frames_without_flow += 1;
-        }
+        Some((res, at))
     }
 
-    /// Finishes every open flow (end of input) and returns the run's counters.
-    pub fn finish(&mut self, out: &mut impl FnMut(FlowResult)) -> Counters {
-        let judge = &self.judge;
-        let counters = &mut self.counters;
-        self.table.drain(|f, end| {
-            let r = judged(judge, f, end);
-            counters.verdicts.add(r.judgement.verdict);
-            out(r);
-        });
+    /// Returns the counters with the decode error tallies filled in.
+    fn counters(&self) -> Counters {
         let mut c = self.counters.clone();
         for (&(layer, what), &n) in &self.errors {
             c.decode_errors
@@ -163,11 +138,59 @@ impl<'a> Analyzer<'a> {
         }
         c
     }
+}
+
+impl<'a> Analyzer<'a> {
+    /// Creates an analyzer.
+    pub fn new(judge: Judge<'a>, limits: Limits) -> Self {
+        Self {
+            judge,
+            table: FlowTable::new(limits),
+            front: Front::default(),
+        }
+    }
+
+    /// Accounts a frame that a filter rejected.
+    pub fn filtered(&mut self) {
+        self.front.counters.filtered_out += 1;
+    }
+
+    /// Decodes one frame of input file `file` and updates its flow. Flows that finish
+    /// meanwhile are judged and passed to `out`.
+    pub fn frame(&mut self, file: u16, frame: &Frame<'_>, out: &mut impl FnMut(FlowResult)) {
+        let Some((res, at)) = self.front.decode(file, frame) else {
+            return;
+        };
+        let judge = &self.judge;
+        let counters = &mut self.front.counters;
+        let keyed = self
+            .table
+            .update(&self.front.decoded, res.is_err(), at, |f, end| {
+                let r = judged(judge, f, end);
+                counters.verdicts.add(r.judgement.verdict);
+                out(r);
+            });
+        if !keyed {
+            self.front.counters.frames_without_flow += 1;
+        }
+    }
+
+    /// Finishes every open flow (end of input) and returns the run's counters.
+    pub fn finish(&mut self, out: &mut impl FnMut(FlowResult)) -> Counters {
+        let judge = &self.judge;
+        let counters = &mut self.front.counters;
+        self.table.drain(|f, end| {
+            let r = judged(judge, f, end);
+            counters.verdicts.add(r.judgement.verdict);
+            out(r);
+        });
+        self.front.counters()
+    }
 
     /// Returns how many frames so far had a malformed or unsupported layer (for live status;
     /// [`Analyzer::finish`] breaks them down by layer).
     pub fn decode_error_frames(&self) -> u64 {
-        self.errors.values().sum()
+        self.front.errors.values().sum()
     }
 
     /// Returns the flow table's counters.
@@ -182,10 +205,7 @@ impl<'a> Analyzer<'a> {
 #[derive(Debug)]
 pub struct AnalyzerState {
     table: FlowTable,
-    decoded: Decoded,
-    counters: Counters,
-    link_names: HashMap<LinkType, String>,
-    errors: HashMap<(Layer, &'static str), u64>,
+    front: Front,
 }
 
 impl AnalyzerState {
@@ -193,10 +213,7 @@ impl AnalyzerState {
     pub fn new(limits: Limits) -> Self {
         Self {
             table: FlowTable::new(limits),
-            decoded: Decoded::default(),
-            counters: Counters::default(),
-            link_names: HashMap::new(),
-            errors: HashMap::new(),
+            front: Front::default(),
         }
     }
 }
@@ -207,10 +224,7 @@ impl<'a> Analyzer<'a> {
         Self {
             judge,
             table: state.table,
-            decoded: state.decoded,
-            counters: state.counters,
-            link_names: state.link_names,
-            errors: state.errors,
+            front: state.front,
         }
     }
 
@@ -218,10 +232,7 @@ impl<'a> Analyzer<'a> {
     pub fn into_state(self) -> AnalyzerState {
         AnalyzerState {
             table: self.table,
-            decoded: self.decoded,
-            counters: self.counters,
-            link_names: self.link_names,
-            errors: self.errors,
+            front: self.front,
         }
     }
 }

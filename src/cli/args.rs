@@ -165,6 +165,11 @@ pub struct AnalyzeArgs {
     /// Use this compiled intel database (from `cleanpath db build`) instead of the cached one built from the sources.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["asn_table", "ieee_dir"])]
     pub intel_db: Option<PathBuf>,
+    /// Worker threads: packets are sharded by flow across N workers behind one reader.
+    /// Verdicts and flow numbers equal a one-thread run (the `--max-flows` cap is split
+    /// between workers). 1 runs everything on the calling thread.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: u16,
 }
 
 /// Arguments of `gen`.
@@ -176,6 +181,30 @@ pub struct GenArgs {
     /// Output file.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+    /// `mix`: frames to write.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub packets: u64,
+    /// `mix`: flows (at most one per frame).
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub flows: u64,
+    /// `mix`: random seed; the same arguments write the same bytes.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub seed: u64,
+    /// `mix`: share of flows touching a denylisted AS or vendor (0 to 1).
+    #[arg(long, default_value_t = 0.05, value_name = "F")]
+    pub violation_share: f64,
+    /// `mix`: share of flows with an unattributable hop (0 to 1).
+    #[arg(long, default_value_t = 0.05, value_name = "F")]
+    pub unknown_share: f64,
+    /// `mix`: share of GTP-U sessions with IPv6 outer addresses (0 to 1).
+    #[arg(long, default_value_t = 0.2, value_name = "F")]
+    pub ipv6_outer_share: f64,
+    /// `mix`: slice frames to this many bytes (0 keeps whole frames).
+    #[arg(long, default_value_t = 0, value_name = "BYTES")]
+    pub snaplen: u32,
+    /// `mix`: write the expected verdict of every flow here (JSON lines).
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
 }
 
 /// Generated captures.
@@ -183,6 +212,8 @@ pub struct GenArgs {
 pub enum GenWhat {
     /// The demo: clean and violating 5G and plain flows with known verdicts.
     Demo,
+    /// A 5G traffic mix of any size (classic pcap) with its ground truth (`--truth`).
+    Mix,
 }
 
 /// Arguments of `db`.

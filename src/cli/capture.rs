@@ -129,6 +129,7 @@ impl CaptureArgs {
             sensor: None,
             site: None,
             intel_db: None,
+            threads: 1,
         }
     }
 }

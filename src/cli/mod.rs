@@ -4,6 +4,7 @@
 mod args;
 mod capture;
 mod db;
+mod gen_mix;
 mod lookup;
 mod replay;
 mod report;

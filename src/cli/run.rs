@@ -7,8 +7,7 @@ use crate::capture::FileReader;
 use crate::capture::LinkType;
 use crate::flow::Limits;
 use crate::intel::Intel;
-use crate::pipeline::{Analyzer, FlowResult};
-use crate::policy::verdict::Judge;
+use crate::pipeline::{Engine, FlowResult};
 use crate::policy::{Confidence, Denylist};
 use crate::report::{
     ATTRIBUTION, FlowRecord, InputSummary, InterfaceSummary, Provenance, Summary, TextSink,
@@ -48,6 +47,7 @@ pub fn run(args: Args) -> Result<Outcome> {
 fn generate(g: &GenArgs) -> Result<Outcome> {
     let bytes = match g.what {
         GenWhat::Demo => crate::synth::demo::pcapng(),
+        GenWhat::Mix => return super::gen_mix::run(g),
     };
     write_atomically(&g.output, &bytes)?;
     Ok(Outcome::Clean)
@@ -132,20 +132,26 @@ fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
         }
     }
     let (rules, denylist_names) = load_rules(a)?;
-    let intel = load_intel(a)?;
+    let rules = std::sync::Arc::new(rules);
+    let intel = std::sync::Arc::new(load_intel(a)?);
     let min_confidence = match a.min_confidence {
         MinConfidence::Low => Confidence::Low,
         MinConfidence::Medium => Confidence::Medium,
         MinConfidence::High => Confidence::High,
     };
-    let judge = Judge::new(&intel, &rules, min_confidence);
     let limits = Limits {
         max_flows: a.max_flows,
         idle_timeout_ns: i64::try_from(a.idle_timeout)
             .unwrap_or(i64::MAX / 1_000_000_000)
             .saturating_mul(1_000_000_000),
     };
-    let mut analyzer = Analyzer::new(judge, limits);
+    let mut analyzer = Engine::new(
+        &intel,
+        &rules,
+        min_confidence,
+        limits,
+        usize::from(a.threads),
+    );
 
     let out = Output::open(a.output.as_deref())?;
     let mut sinks: Vec<Box<dyn Sink + '_>> = Vec::new();

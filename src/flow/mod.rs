@@ -6,5 +6,6 @@ mod table;
 
 pub use key::{Direction, Endpoints, FlowKey, TunnelKey};
 pub use table::{
-    AttrSet, EndReason, FirstPacket, Flow, FlowTable, Limits, MAX_ATTRS, Origin, TableStats,
+    AttrSet, EndReason, FirstPacket, Flow, FlowTable, Limits, MAX_ATTRS, Origin, SweepClock,
+    TableStats,
 };

@@ -168,10 +168,52 @@ pub struct Origin {
     pub wire_len: u32,
 }
 
+/// When idle flows are swept: every second of capture time, driven by the
+/// timestamps of keyed packets. A sharded run keeps one clock in the reader and tells every
+/// shard when to sweep, so shards sweep at the same packets a single table would.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepClock {
+    now: Timestamp,
+    last_sweep: Timestamp,
+}
+
+impl Default for SweepClock {
+    fn default() -> Self {
+        Self {
+            now: Timestamp(i64::MIN),
+            last_sweep: Timestamp(i64::MIN),
+        }
+    }
+}
+
+impl SweepClock {
+    /// Advances the clock to a keyed packet's time; returns `true` when a sweep is due
+    /// before that packet is accounted.
+    pub fn tick(&mut self, ts: Timestamp) -> bool {
+        if ts > self.now {
+            self.now = ts;
+        }
+        if self.now.0.saturating_sub(self.last_sweep.0) >= SWEEP_EVERY_NS {
+            self.last_sweep = self.now;
+            true
+        } else {
+            false
+        }
+    }
+    /// Returns the latest capture time seen.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+}
+
+/// The flow table's hasher: foldhash, randomly seeded per table (a fixed hash would let
+/// crafted traffic collide keys).
+type FlowHasher = foldhash::fast::RandomState;
+
 /// The flow table.
 #[derive(Debug)]
 pub struct FlowTable {
-    flows: HashMap<FlowKey, Flow>,
+    flows: HashMap<FlowKey, Flow, FlowHasher>,
     limits: Limits,
     next_id: u64,
     now: Timestamp,
@@ -183,7 +225,7 @@ impl FlowTable {
     /// Creates an empty table.
     pub fn new(limits: Limits) -> Self {
         Self {
-            flows: HashMap::new(),
+            flows: HashMap::with_hasher(FlowHasher::default()),
             limits: Limits {
                 max_flows: limits.max_flows.max(1),
                 ..limits
@@ -222,27 +264,83 @@ impl FlowTable {
         let Some((key, dir)) = FlowKey::from_decoded(d) else {
             return false;
         };
-        if at.ts > self.now {
-            self.now = at.ts;
-        }
-        if self.now.0.saturating_sub(self.last_sweep.0) >= SWEEP_EVERY_NS {
-            self.last_sweep = self.now;
+        let mut clock = SweepClock {
+            now: self.now,
+            last_sweep: self.last_sweep,
+        };
+        if clock.tick(at.ts) {
+            self.now = clock.now;
+            self.last_sweep = clock.last_sweep;
             self.sweep_idle(&mut finished);
         }
-        if !self.flows.contains_key(&key) && self.flows.len() >= self.limits.max_flows {
-            self.sweep_idle(&mut finished);
+        self.now = clock.now;
+        self.update_keyed(key, dir, d, had_error, at, finished);
+        true
+    }
+
+    /// Sets the capture time to `now` (never backwards) and finishes the flows idle
+    /// longer than the timeout: what [`FlowTable::update`] does when its clock says so.
+    pub fn sweep_at(&mut self, now: Timestamp, mut finished: impl FnMut(Flow, EndReason)) {
+        if now > self.now {
+            self.now = now;
+        }
+        self.last_sweep = self.now;
+        self.sweep_idle(&mut finished);
+    }
+
+    /// Accounts one packet already keyed, leaving sweeps to the caller (a sharded run
+    /// calls [`FlowTable::sweep_at`] when the reader's [`SweepClock`] says so). `now` is
+    /// the capture time of the whole run at this packet. Returns whether a flow was
+    /// created.
+    #[allow(clippy::too_many_arguments)] // the parts of one packet, kept apart to avoid copies
+    pub fn update_shard(
+        &mut self,
+        key: FlowKey,
+        dir: Direction,
+        d: &Decoded,
+        had_error: bool,
+        at: Origin,
+        now: Timestamp,
+        finished: impl FnMut(Flow, EndReason),
+    ) -> bool {
+        if now > self.now {
+            self.now = now;
+        }
+        self.update_keyed(key, dir, d, had_error, at, finished)
+    }
+
+    fn update_keyed(
+        &mut self,
+        key: FlowKey,
+        dir: Direction,
+        d: &Decoded,
+        had_error: bool,
+        at: Origin,
+        mut finished: impl FnMut(Flow, EndReason),
+    ) -> bool {
+        let mut created = false;
+        // One hash lookup for a packet of a known flow (the common case).
+        let flow = if let Some(f) = self.flows.get_mut(&key) {
+            f
+        } else {
             if self.flows.len() >= self.limits.max_flows {
-                self.evict_oldest(&mut finished);
+                self.sweep_idle(&mut finished);
+                if self.flows.len() >= self.limits.max_flows {
+                    self.evict_oldest(&mut finished);
+                }
             }
-        }
-        let next_id = &mut self.next_id;
-        let stats = &mut self.stats;
-        let flow = self.flows.entry(key).or_insert_with(|| {
-            let id = *next_id;
-            *next_id += 1;
-            stats.flows += 1;
-            new_flow(id, key, dir, d, at)
-        });
+            let id = self.next_id;
+            self.next_id += 1;
+            self.stats.flows += 1;
+            created = true;
+            let open = self.flows.len() as u64 + 1;
+            if open > self.stats.peak_flows {
+                self.stats.peak_flows = open;
+            }
+            self.flows
+                .entry(key)
+                .or_insert_with(|| new_flow(id, key, dir, d, at))
+        };
         let same = (dir == Direction::AToB) == flow.first.dir_a_to_b;
         let i = usize::from(!same);
         flow.packets[i] += 1;
@@ -271,11 +369,7 @@ impl FlowTable {
         if d.ip.is_some_and(|ip| ip.fragment.is_some()) {
             flow.fragments += 1;
         }
-        let open = self.flows.len() as u64;
-        if open > self.stats.peak_flows {
-            self.stats.peak_flows = open;
-        }
-        true
+        created
     }
 
     /// Finishes every open flow, in creation order.

@@ -2,4 +2,6 @@
 //! whose every flow has a verdict known by construction.
 
 pub mod demo;
+pub mod mix;
+pub mod pcap;
 pub mod pcapng;
