@@ -378,3 +378,24 @@ fn json_lines_round_trip_into_records() {
     let first = out.lines().nth(1).expect("line");
     assert_eq!(serde_json::to_string(&flows[0]).expect("json"), first);
 }
+
+/// `-o` naming something that is not a regular file (a FIFO here; `/dev/null` in use) is
+/// written to directly, never replaced by a renamed temporary file.
+#[test]
+fn output_to_a_fifo_writes_through_and_keeps_the_fifo() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("out.fifo");
+    let st = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(st.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read fifo"))
+    };
+    let o = cleanpath(&["analyze", "-q", "-o", &fifo.display().to_string(), &demo()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let got = reader.join().expect("reader");
+    assert!(got.contains("4 VIOLATION"), "{got}");
+    let meta = std::fs::symlink_metadata(&fifo).expect("still there");
+    assert!(meta.file_type().is_fifo(), "the FIFO was replaced");
+}

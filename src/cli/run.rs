@@ -360,30 +360,59 @@ pub(super) fn sensor_name() -> String {
 
 /// Standard output, or a file replaced atomically when the run succeeds.
 struct Output {
-    file: Option<(PathBuf, PathBuf)>,
+    target: Target,
+}
+
+/// Where output goes.
+enum Target {
+    Stdout,
+    /// A regular file (or a new one): written to `tmp`, renamed over `path` at the end.
+    Replace { tmp: PathBuf, path: PathBuf },
+    /// Something that is not a regular file (`/dev/null`, a FIFO, a terminal): written
+    /// directly, never replaced.
+    Direct(PathBuf),
 }
 
 impl Output {
     fn open(path: Option<&Path>) -> Result<Self> {
-        Ok(Self {
-            file: path.map(|p| (temp_path(p), p.to_path_buf())),
-        })
+        let target = match path {
+            None => Target::Stdout,
+            Some(p) => match std::fs::metadata(p) {
+                Ok(m) if !m.is_file() => Target::Direct(p.to_path_buf()),
+                _ => Target::Replace {
+                    tmp: temp_path(p),
+                    path: p.to_path_buf(),
+                },
+            },
+        };
+        Ok(Self { target })
     }
 
-    /// Returns a buffered writer to the output (the temporary file, for a file).
+    /// Returns a buffered writer to the output (the temporary file, for a regular file).
     fn writer(&self) -> Result<Box<dyn Write>> {
-        Ok(match &self.file {
-            None => Box::new(io::BufWriter::new(io::stdout().lock())),
-            Some((tmp, _)) => Box::new(io::BufWriter::new(
-                std::fs::File::create(tmp)
-                    .with_context(|| format!("creating {}", tmp.display()))?,
+        let create = |p: &Path| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(p)
+                .with_context(|| format!("creating {}", p.display()))
+        };
+        Ok(match &self.target {
+            Target::Stdout => Box::new(io::BufWriter::new(io::stdout().lock())),
+            Target::Replace { tmp, .. } => Box::new(io::BufWriter::new(create(tmp)?)),
+            Target::Direct(p) => Box::new(io::BufWriter::new(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(p)
+                    .with_context(|| format!("opening {}", p.display()))?,
             )),
         })
     }
 
     /// Moves a finished output file into place.
     fn commit(self) -> Result<()> {
-        if let Some((tmp, path)) = &self.file {
+        if let Target::Replace { tmp, path } = &self.target {
             std::fs::rename(tmp, path)
                 .with_context(|| format!("renaming to {}", path.display()))?;
         }
