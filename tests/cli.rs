@@ -386,7 +386,10 @@ fn output_to_a_fifo_writes_through_and_keeps_the_fifo() {
     use std::os::unix::fs::FileTypeExt;
     let dir = tempfile::tempdir().expect("tempdir");
     let fifo = dir.path().join("out.fifo");
-    let st = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    let st = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
     assert!(st.success());
     let reader = {
         let fifo = fifo.clone();

@@ -62,10 +62,25 @@ pub enum ReportFormat {
 /// Arguments of `report`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = REPORT_HELP)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["jsonl", "store"])))]
 pub struct ReportArgs {
     /// JSON lines written by `cleanpath analyze --json` (plain or gzip; `-` for standard input). Repeatable.
-    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    #[arg(long, value_name = "FILE", num_args = 1..)]
     pub jsonl: Vec<PathBuf>,
+
+    /// Read the runs and flows from this store (`sqlite:PATH` or `postgres://…`, as written
+    /// by `analyze --store`) instead of JSON lines.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "jsonl",
+        env = "CLEANPATH_STORE"
+    )]
+    pub store: Option<String>,
+
+    /// Read the PostgreSQL store password from the first line of FILE (else PGPASSWORD).
+    #[arg(long, value_name = "FILE", requires = "store")]
+    pub store_password_file: Option<PathBuf>,
 
     /// Report the DUR (e.g. 24h, 7d, 90m) of capture time up to the newest capture in the input.
     #[arg(long, value_name = "DUR", conflicts_with_all = ["from", "to"])]
@@ -123,11 +138,19 @@ pub struct ReportArgs {
 pub(super) fn report(a: &ReportArgs) -> Result<Outcome> {
     let (period, period_rule) = period(a)?;
     let mut input = ReportInput::default();
-    for p in &a.jsonl {
-        summary::read_jsonl(p, &mut input)?;
+    match &a.store {
+        Some(url) => read_store(url, a, &mut input)?,
+        None => {
+            for p in &a.jsonl {
+                summary::read_jsonl(p, &mut input)?;
+            }
+        }
     }
     if input.runs.is_empty() {
-        bail!("no run in the input: expected JSON lines written by `cleanpath analyze --json`");
+        bail!(
+            "no run in the input: expected JSON lines written by `cleanpath analyze --json`, \
+             or a store written by `cleanpath analyze --store`"
+        );
     }
     let opts = Options {
         period,
@@ -298,5 +321,51 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_file_name(name);
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}
+
+/// Loads the runs and flows of a store (sensor and site scope applied in the query; the
+/// period is applied by the report like for JSON lines).
+fn read_store(url: &str, a: &ReportArgs, input: &mut ReportInput) -> Result<()> {
+    use crate::report::summary::{ReportFlow, RunSummary};
+    use std::collections::HashMap;
+    let creds = crate::store::Credentials {
+        password_file: a.store_password_file.clone(),
+    };
+    let mut reader =
+        crate::store::open_reader(url, &creds).context("opening the store (--store)")?;
+    let filter = crate::store::Filter {
+        sensor: a.sensor.clone(),
+        site: a.site.clone(),
+        ..Default::default()
+    };
+    let runs = reader
+        .runs(&filter)
+        .context("reading runs from the store")?;
+    let mut index = HashMap::new();
+    for row in runs {
+        index.insert(
+            (row.info.sensor.clone(), row.info.run_id.clone()),
+            input.runs.len(),
+        );
+        input.runs.push(RunSummary {
+            site: row.info.site.clone(),
+            input_sha256: row.info.inputs.iter().map(|i| i.sha256.clone()).collect(),
+            source: format!("{url} run {}/{}", row.info.sensor, row.info.run_id),
+            summary: row.summary,
+            info: row.info,
+        });
+    }
+    let flows = reader
+        .flows_by_run(&filter)
+        .context("reading flows from the store")?;
+    for f in flows {
+        if let Some(&run) = index.get(&(f.sensor, f.run_id)) {
+            input.flows.push(ReportFlow {
+                run,
+                record: f.record,
+            });
+        }
+    }
     Ok(())
 }

@@ -367,7 +367,10 @@ struct Output {
 enum Target {
     Stdout,
     /// A regular file (or a new one): written to `tmp`, renamed over `path` at the end.
-    Replace { tmp: PathBuf, path: PathBuf },
+    Replace {
+        tmp: PathBuf,
+        path: PathBuf,
+    },
     /// Something that is not a regular file (`/dev/null`, a FIFO, a terminal): written
     /// directly, never replaced.
     Direct(PathBuf),

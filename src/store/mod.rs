@@ -366,7 +366,19 @@ pub trait StoreReader {
     ///
     /// # Errors
     /// The query failed or a stored record is malformed.
-    fn flows(&mut self, filter: &Filter) -> Result<Vec<FlowRecord>>;
+    fn flows(&mut self, filter: &Filter) -> Result<Vec<FlowRecord>> {
+        Ok(self
+            .flows_by_run(filter)?
+            .into_iter()
+            .map(|f| f.record)
+            .collect())
+    }
+
+    /// As [`StoreReader::flows`], each with the sensor and run it belongs to.
+    ///
+    /// # Errors
+    /// The query failed or a stored record is malformed.
+    fn flows_by_run(&mut self, filter: &Filter) -> Result<Vec<StoredFlow>>;
 
     /// Returns the learned equipment, ordered by sensor, hop kind and value.
     ///
@@ -382,6 +394,17 @@ pub trait StoreReader {
     /// # Errors
     /// A query failed.
     fn check(&mut self) -> Result<Vec<String>>;
+}
+
+/// A stored flow with the run it belongs to.
+#[derive(Debug, Clone)]
+pub struct StoredFlow {
+    /// Sensor of the run.
+    pub sensor: String,
+    /// Run id.
+    pub run_id: String,
+    /// The flow as written.
+    pub record: FlowRecord,
 }
 
 /// One piece of equipment (a hop other than an inner endpoint) as learned from flows.

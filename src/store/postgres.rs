@@ -11,8 +11,8 @@ use super::rows::{self, EndCols, FlowRow, Param, RunCols};
 use super::schema::{self, EQUIPMENT_COLS, EVIDENCE_COLS, FLOW_COLS};
 use super::{
     Backend, Credentials, EquipmentRow, Error, Filter, Result, RunEnd, RunRow, StoreReader,
+    StoredFlow,
 };
-use crate::report::FlowRecord;
 use crate::sink::RunInfo;
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls};
@@ -427,14 +427,21 @@ impl StoreReader for PgStore {
             .collect()
     }
 
-    fn flows(&mut self, filter: &Filter) -> Result<Vec<FlowRecord>> {
+    fn flows_by_run(&mut self, filter: &Filter) -> Result<Vec<StoredFlow>> {
         let (sql, p) = rows::flows_query(filter, &ph, COLLATE);
         let rows = self
             .client
             .query(&sql, &bind(&p))
             .map_err(pg_err(&self.target))?;
+        let err = pg_err(&self.target);
         rows.iter()
-            .map(|r| rows::decode_record(r.try_get::<_, &str>(0).map_err(pg_err(&self.target))?))
+            .map(|r| {
+                Ok(StoredFlow {
+                    record: rows::decode_record(r.try_get::<_, &str>(0).map_err(&err)?)?,
+                    sensor: r.try_get(1).map_err(&err)?,
+                    run_id: r.try_get(2).map_err(&err)?,
+                })
+            })
             .collect()
     }
 

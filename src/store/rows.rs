@@ -343,7 +343,7 @@ pub(crate) fn flows_query(
     let (w, p) = filter_sql(f, ph, true);
     (
         format!(
-            "SELECT f.record FROM flows f JOIN runs r ON r.sensor = f.sensor AND r.run_id = f.run_id{w} \
+            "SELECT f.record, f.sensor, f.run_id FROM flows f JOIN runs r ON r.sensor = f.sensor AND r.run_id = f.run_id{w} \
              ORDER BY f.first_ns, f.sensor{collate}, f.run_id{collate}, f.flow_id"
         ),
         p,

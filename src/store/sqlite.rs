@@ -4,8 +4,9 @@
 
 use super::rows::{self, EndCols, FlowRow, Param, RunCols};
 use super::schema::{self, EQUIPMENT_COLS, EVIDENCE_COLS, FLOW_COLS};
-use super::{Backend, EquipmentRow, Error, Filter, Result, RunEnd, RunRow, StoreReader};
-use crate::report::FlowRecord;
+use super::{
+    Backend, EquipmentRow, Error, Filter, Result, RunEnd, RunRow, StoreReader, StoredFlow,
+};
 use crate::sink::RunInfo;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params, params_from_iter};
 use std::path::Path;
@@ -363,14 +364,18 @@ impl StoreReader for SqliteStore {
         cols.into_iter().map(RunCols::decode).collect()
     }
 
-    fn flows(&mut self, filter: &Filter) -> Result<Vec<FlowRecord>> {
+    fn flows_by_run(&mut self, filter: &Filter) -> Result<Vec<StoredFlow>> {
         let (sql, p) = rows::flows_query(filter, &ph, "");
         let mut st = self.conn.prepare(&sql).map_err(self.err())?;
         let mut q = st.query(params_from_iter(bind(p))).map_err(self.err())?;
         let mut out = Vec::new();
         while let Some(r) = q.next().map_err(self.err())? {
             let json: String = r.get(0).map_err(self.err())?;
-            out.push(rows::decode_record(&json)?);
+            out.push(StoredFlow {
+                record: rows::decode_record(&json)?,
+                sensor: r.get(1).map_err(self.err())?,
+                run_id: r.get(2).map_err(self.err())?,
+            });
         }
         Ok(out)
     }
