@@ -402,3 +402,34 @@ fn output_to_a_fifo_writes_through_and_keeps_the_fifo() {
     let meta = std::fs::symlink_metadata(&fifo).expect("still there");
     assert!(meta.file_type().is_fifo(), "the FIFO was replaced");
 }
+
+fn sha256_file(rel: &str) -> String {
+    use sha2::Digest;
+    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).expect("read");
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The summary names what the verdicts were judged with: table snapshot dates and the
+/// SHA-256 of every intel source and denylist file, so a result can be reproduced.
+#[test]
+fn summary_provenance_hashes_the_tables_and_rules() {
+    let o = cleanpath(&["analyze", "--json", &demo()]);
+    let lines = json_lines(&o);
+    let p = &lines.last().expect("summary")["provenance"];
+    assert_eq!(p["intel_snapshot"], "2026-06-17");
+    assert_eq!(p["ieee_snapshot"], "2022-08-27");
+    assert_eq!(p["denylist_sha256"][0]["name"], "denylists/clean-path.tsv");
+    assert_eq!(
+        p["denylist_sha256"][0]["sha256"],
+        sha256_file("denylists/clean-path.tsv").as_str()
+    );
+    let sources = p["intel_sources"].as_array().expect("sources");
+    assert_eq!(sources.len(), 6);
+    for s in sources {
+        let name = s["name"].as_str().expect("name");
+        assert_eq!(s["sha256"], sha256_file(name).as_str(), "{name}");
+    }
+}

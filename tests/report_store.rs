@@ -73,6 +73,26 @@ fn same_report_from_store_and_jsonl(url: &str, sensor: &str) {
     let t = cleanpath(&["report", "--store", url, "--sensor", sensor]);
     let text = String::from_utf8_lossy(&t.stdout);
     assert!(text.contains("Huawei @ 00:e0:fc:11:22:33"), "{text}");
+    // The provenance block: the denylist version (its SHA-256) and the intel snapshot.
+    let rules_hash = {
+        use sha2::Digest;
+        let bytes =
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("denylists/clean-path.tsv"))
+                .expect("read");
+        sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let judged = &b["provenance"]["runs"][0]["judged_with"];
+    assert_eq!(judged["denylist_sha256"][0]["sha256"], rules_hash.as_str());
+    assert_eq!(judged["intel_snapshot"], "2026-06-17");
+    assert!(
+        text.contains(&format!(
+            "denylist denylists/clean-path.tsv, SHA-256 {rules_hash}"
+        )),
+        "{text}"
+    );
 }
 
 #[test]

@@ -20,7 +20,7 @@ use crate::intel::Intel;
 use crate::pipeline::{Analyzer, AnalyzerState, Counters, FlowResult};
 use crate::policy::verdict::{Judge, Verdict};
 use crate::policy::{Confidence, Denylist};
-use crate::report::{ATTRIBUTION, FlowRecord, InputSummary, InterfaceSummary, Provenance, Summary};
+use crate::report::{FlowRecord, InputSummary, InterfaceSummary, Summary};
 use crate::sink::{InputFile, JsonlSink, RunInfo, Sink};
 use anyhow::{Context, Result, bail};
 use std::cell::RefCell;
@@ -180,20 +180,24 @@ impl Shared {
 /// Rules and tables, loaded together so that a reload swaps them atomically.
 struct Tables {
     intel: Intel,
+    intel_meta: crate::intel::db::Meta,
     rules: Denylist,
     denylist_names: Vec<String>,
+    denylist_sha256: Vec<crate::report::SourceHash>,
     generation: u64,
 }
 
 impl Tables {
     fn load(a: &CaptureArgs, generation: u64) -> Result<Self> {
         let args = a.tables();
-        let (rules, denylist_names) = load_rules(&args)?;
-        let intel = load_intel(&args)?;
+        let (rules, denylist_names, denylist_sha256) = load_rules(&args)?;
+        let (intel, intel_meta) = load_intel(&args)?;
         Ok(Self {
             intel,
+            intel_meta,
             rules,
             denylist_names,
+            denylist_sha256,
             generation,
         })
     }
@@ -524,16 +528,14 @@ pub(super) fn capture(a: &CaptureArgs) -> Result<Outcome> {
             })
             .collect(),
         flow_table: table,
-        provenance: Provenance {
-            cleanpath: env!("CARGO_PKG_VERSION").to_string(),
-            asn_v4_ranges: tables.intel.asn.len().0,
-            asn_v6_ranges: tables.intel.asn.len().1,
-            oui_assignments: tables.intel.oui.len(),
-            denylists: tables.denylist_names.clone(),
-            rules: tables.rules.rules().len(),
+        provenance: super::run::provenance(
+            &tables.intel,
+            &tables.intel_meta,
+            &tables.rules,
+            tables.denylist_names.clone(),
+            tables.denylist_sha256.clone(),
             min_confidence,
-            attribution: ATTRIBUTION.into(),
-        },
+        ),
         counters,
     };
     sink.finish(&summary)?;

@@ -10,7 +10,8 @@ use crate::intel::Intel;
 use crate::pipeline::{Engine, FlowResult};
 use crate::policy::{Confidence, Denylist};
 use crate::report::{
-    ATTRIBUTION, FlowRecord, InputSummary, InterfaceSummary, Provenance, Summary, TextSink,
+    ATTRIBUTION, FlowRecord, InputSummary, InterfaceSummary, Provenance, SourceHash, Summary,
+    TextSink,
 };
 use crate::sink::{InputFile, JsonlSink, RunInfo, Sink};
 use anyhow::{Context, Result, bail};
@@ -67,28 +68,78 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-pub(super) fn load_intel(a: &AnalyzeArgs) -> Result<Intel> {
-    let (intel, _meta) =
-        super::db::load_intel(&a.asn_table, a.ieee_dir.as_deref(), a.intel_db.as_deref())?;
-    Ok(intel)
+pub(super) fn load_intel(a: &AnalyzeArgs) -> Result<(Intel, crate::intel::db::Meta)> {
+    super::db::load_intel(&a.asn_table, a.ieee_dir.as_deref(), a.intel_db.as_deref())
 }
 
-pub(super) fn load_rules(a: &AnalyzeArgs) -> Result<(Denylist, Vec<String>)> {
+pub(super) fn load_rules(a: &AnalyzeArgs) -> Result<(Denylist, Vec<String>, Vec<SourceHash>)> {
     let mut names = Vec::new();
+    let mut hashes = Vec::new();
     let mut rules = if a.no_bundled_denylist {
         Denylist::default()
     } else {
-        names.push("bundled denylists/clean-path.tsv".to_string());
+        let (name, text) = Denylist::bundled_text();
+        names.push(format!("bundled {name}"));
+        hashes.push(SourceHash {
+            name: name.to_string(),
+            sha256: sha256_hex(text.as_bytes()),
+        });
         Denylist::bundled()?
     };
     for p in &a.denylist {
+        let bytes = std::fs::read(p).with_context(|| format!("{}", p.display()))?;
         rules.extend(Denylist::load_file(p)?);
         names.push(p.display().to_string());
+        hashes.push(SourceHash {
+            name: p.display().to_string(),
+            sha256: sha256_hex(&bytes),
+        });
     }
     if rules.rules().is_empty() {
         bail!("no denylist rules: --no-bundled-denylist needs at least one --denylist FILE");
     }
-    Ok((rules, names))
+    Ok((rules, names, hashes))
+}
+
+/// SHA-256 of `bytes`, lowercase hex.
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The provenance block of a summary.
+pub(super) fn provenance(
+    intel: &Intel,
+    meta: &crate::intel::db::Meta,
+    rules: &Denylist,
+    denylists: Vec<String>,
+    denylist_sha256: Vec<SourceHash>,
+    min_confidence: Confidence,
+) -> Provenance {
+    Provenance {
+        cleanpath: env!("CARGO_PKG_VERSION").to_string(),
+        asn_v4_ranges: intel.asn.len().0,
+        asn_v6_ranges: intel.asn.len().1,
+        oui_assignments: intel.oui.len(),
+        denylists,
+        rules: rules.rules().len(),
+        min_confidence,
+        attribution: ATTRIBUTION.into(),
+        intel_snapshot: meta.snapshot.clone(),
+        ieee_snapshot: meta.ieee_snapshot.clone(),
+        intel_sources: meta
+            .sources
+            .iter()
+            .map(|s| SourceHash {
+                name: s.name.clone(),
+                sha256: s.sha256.clone(),
+            })
+            .collect(),
+        denylist_sha256,
+    }
 }
 
 /// The `--filter` expression, compiled by libpcap (per link type, on first use).
@@ -131,9 +182,10 @@ fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
             bail!("{}: no such file", f.display());
         }
     }
-    let (rules, denylist_names) = load_rules(a)?;
+    let (rules, denylist_names, denylist_sha256) = load_rules(a)?;
     let rules = std::sync::Arc::new(rules);
-    let intel = std::sync::Arc::new(load_intel(a)?);
+    let (intel, intel_meta) = load_intel(a)?;
+    let intel = std::sync::Arc::new(intel);
     let min_confidence = match a.min_confidence {
         MinConfidence::Low => Confidence::Low,
         MinConfidence::Medium => Confidence::Medium,
@@ -287,16 +339,14 @@ fn analyze(a: &AnalyzeArgs) -> Result<Outcome> {
         complete: partial == 0 && counters.frames_without_flow == 0,
         files: inputs,
         flow_table: analyzer.table_stats().clone(),
-        provenance: Provenance {
-            cleanpath: env!("CARGO_PKG_VERSION").to_string(),
-            asn_v4_ranges: intel.asn.len().0,
-            asn_v6_ranges: intel.asn.len().1,
-            oui_assignments: intel.oui.len(),
-            denylists: denylist_names,
-            rules: rules.rules().len(),
+        provenance: provenance(
+            &intel,
+            &intel_meta,
+            &rules,
+            denylist_names,
+            denylist_sha256,
             min_confidence,
-            attribution: ATTRIBUTION.into(),
-        },
+        ),
         counters,
     };
     for s in &mut sinks {

@@ -304,6 +304,11 @@ pub struct Denylist {
 }
 
 impl Denylist {
+    /// Returns the name and text of the bundled rule file (for provenance hashes).
+    pub fn bundled_text() -> (&'static str, &'static str) {
+        BUNDLED
+    }
+
     /// Parses the rule files bundled in `denylists/` (compiled in).
     ///
     /// # Errors

@@ -61,6 +61,27 @@ pub struct Provenance {
     pub min_confidence: crate::policy::Confidence,
     /// Data attribution required by the tables' licences.
     pub attribution: String,
+    /// Date of the routing data (IP → AS) the verdicts used, `YYYY-MM-DD` or `unknown`.
+    #[serde(default)]
+    pub intel_snapshot: String,
+    /// Date of the IEEE registries, `YYYY-MM-DD` or `unknown`.
+    #[serde(default)]
+    pub ieee_snapshot: String,
+    /// The intel source files (AS tables, IEEE registries) with their SHA-256.
+    #[serde(default)]
+    pub intel_sources: Vec<SourceHash>,
+    /// The denylist files in force with their SHA-256 (the version of the rules).
+    #[serde(default)]
+    pub denylist_sha256: Vec<SourceHash>,
+}
+
+/// A file that went into a verdict, by name and content hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SourceHash {
+    /// File name (`data/…` or `denylists/…` for bundled files).
+    pub name: String,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
 }
 
 /// The attribution line the bundled AS data's licence (CC BY 4.0) requires in reports.

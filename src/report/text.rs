@@ -249,6 +249,20 @@ impl TextReport {
             s.provenance.asn_v6_ranges,
             s.provenance.oui_assignments
         )?;
+        if !s.provenance.intel_snapshot.is_empty() {
+            writeln!(
+                w,
+                "Intel snapshot: routing data {}, IEEE registries {}; denylist SHA-256: {}",
+                s.provenance.intel_snapshot,
+                s.provenance.ieee_snapshot,
+                s.provenance
+                    .denylist_sha256
+                    .iter()
+                    .map(|h| format!("{} {}", h.name, &h.sha256[..h.sha256.len().min(16)]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
         writeln!(w, "{}", s.provenance.attribution)?;
         if !s.complete {
             writeln!(

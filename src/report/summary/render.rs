@@ -457,6 +457,18 @@ pub(super) fn document(r: &Report) -> Vec<Block> {
                             j.rules,
                             j.min_confidence.as_str()
                         ));
+                        if !j.intel_snapshot.is_empty() {
+                            lines.push(format!(
+                                "intel snapshot: routing data {}, IEEE registries {}",
+                                j.intel_snapshot, j.ieee_snapshot
+                            ));
+                        }
+                        for h in &j.intel_sources {
+                            lines.push(format!("intel source {}, SHA-256 {}", h.name, h.sha256));
+                        }
+                        for h in &j.denylist_sha256 {
+                            lines.push(format!("denylist {}, SHA-256 {}", h.name, h.sha256));
+                        }
                         lines.push(format!("data: {}", j.attribution));
                     }
                     None => {
