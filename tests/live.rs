@@ -571,3 +571,56 @@ fn interface_down_and_up_is_reported_and_capture_resumes() {
     assert_eq!(u(&out.capture["interfaces"][0]["received"]), 18);
     assert_eq!(comparable(&out.flows), comparable(&analyze(&demo)));
 }
+
+#[test]
+fn capture_writes_every_flow_to_the_store() {
+    if !can_run("capture_writes_every_flow_to_the_store") {
+        return;
+    }
+    use cleanpath::store::{Credentials, Filter, open_reader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite:{}", dir.path().join("live.db").display());
+    let files = vec![fixture("cleanpath-demo.pcapng").display().to_string()];
+    let veth = Veth::new();
+    let cap = veth.capture(&[
+        "--workers",
+        "1",
+        "--count",
+        "18",
+        "--duration",
+        "60",
+        "--findings-only",
+        "--store",
+        &url,
+        "--sensor",
+        "live-test",
+    ]);
+    let rep = veth.replay(&files, 2000);
+    assert_eq!(u(&rep["sent"]), 18, "{rep}");
+    let out = cap.wait();
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    // JSON lines carry the findings only; the store holds every flow of the run.
+    assert_eq!(out.flows.len(), 5, "4 VIOLATION + 1 UNKNOWN");
+    let mut reader = open_reader(&url, &Credentials::default()).expect("store opens");
+    let stored = reader.flows(&Filter::default()).expect("flows");
+    assert_eq!(stored.len(), 9);
+    let mut by_verdict = BTreeMap::new();
+    for f in &stored {
+        *by_verdict
+            .entry(format!("{:?}", f.verdict))
+            .or_insert(0usize) += 1;
+    }
+    assert_eq!(
+        by_verdict,
+        BTreeMap::from([
+            ("Clean".to_string(), 4),
+            ("Unknown".to_string(), 1),
+            ("Violation".to_string(), 4)
+        ])
+    );
+    let runs = reader.runs(&Filter::default()).expect("runs");
+    assert_eq!(runs.len(), 1);
+    assert!(runs[0].finished);
+    assert_eq!(runs[0].info.sensor, "live-test");
+    assert_eq!(reader.check().expect("check"), Vec::<String>::new());
+}

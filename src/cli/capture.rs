@@ -101,6 +101,25 @@ pub struct CaptureArgs {
     /// Finish a flow after this many seconds without a packet.
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     pub idle_timeout: u64,
+
+    /// Also write the run, every flow (not only findings), the evidence and the equipment
+    /// learned to a store: `sqlite:PATH` or `postgres://USER@HOST[:PORT]/DATABASE`. Opened
+    /// before privileges are dropped. The password comes from PGPASSWORD or
+    /// --store-password-file, never the URL.
+    #[arg(long, value_name = "URL", env = "CLEANPATH_STORE")]
+    pub store: Option<String>,
+
+    /// Read the PostgreSQL store password from the first line of FILE.
+    #[arg(long, value_name = "FILE", requires = "store")]
+    pub store_password_file: Option<PathBuf>,
+
+    /// Sensor name recorded with the run (default: the host name).
+    #[arg(long, value_name = "NAME")]
+    pub sensor: Option<String>,
+
+    /// Site recorded with the run, for fleet reports.
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
 }
 
 impl CaptureArgs {
@@ -365,6 +384,19 @@ pub(super) fn capture(a: &CaptureArgs) -> Result<Outcome> {
         )),
     };
 
+    // The store is opened while still privileged (its file or socket may need it).
+    let mut store = match &a.store {
+        Some(url) => Some(
+            crate::store::StoreSink::open(
+                url,
+                &crate::store::Credentials {
+                    password_file: a.store_password_file.clone(),
+                },
+            )
+            .context("opening the store (--store)")?,
+        ),
+        None => None,
+    };
     // Privileges go before the first packet is parsed.
     let credentials = match user {
         Some(u) => Some(privdrop::drop_to(u).context("dropping privileges")?),
@@ -402,8 +434,8 @@ pub(super) fn capture(a: &CaptureArgs) -> Result<Outcome> {
     let mut sink = JsonlSink::new(out.clone());
     let names: Vec<String> = ifaces.iter().map(|i| i.name.clone()).collect();
     let run = RunInfo {
-        sensor: sensor_name(),
-        site: None,
+        sensor: a.sensor.clone().unwrap_or_else(sensor_name),
+        site: a.site.clone(),
         run_id: crate::sink::new_run_id(),
         started_unix_ms: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -419,6 +451,9 @@ pub(super) fn capture(a: &CaptureArgs) -> Result<Outcome> {
         version: env!("CARGO_PKG_VERSION").to_string(),
     };
     sink.begin(&run)?;
+    if let Some(st) = store.as_mut() {
+        st.begin(&run)?;
+    }
 
     let started = Instant::now();
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -458,6 +493,7 @@ pub(super) fn capture(a: &CaptureArgs) -> Result<Outcome> {
             &shared,
             &rx,
             &mut sink,
+            store.as_mut().map(|st| st as &mut dyn Sink),
             &out,
             &names,
             &ifaces,
@@ -539,6 +575,9 @@ pub(super) fn capture(a: &CaptureArgs) -> Result<Outcome> {
         counters,
     };
     sink.finish(&summary)?;
+    if let Some(st) = store.as_mut() {
+        st.finish(&summary)?;
+    }
     if drops > 0 {
         eprintln!("cleanpath: warning: the kernel dropped {drops} packets: results are INCOMPLETE");
     }
@@ -639,6 +678,7 @@ fn main_loop(
     shared: &Shared,
     rx: &mpsc::Receiver<Msg>,
     sink: &mut JsonlSink<SharedOut>,
+    mut store: Option<&mut dyn Sink>,
     out: &SharedOut,
     names: &[String],
     ifaces: &[Interface],
@@ -666,6 +706,9 @@ fn main_loop(
     loop {
         match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(Msg::Flow(rec)) => {
+                if let Some(st) = store.as_deref_mut() {
+                    st.flow(&rec)?;
+                }
                 if !a.findings_only || rec.verdict != Verdict::Clean {
                     sink.flow(&rec)?;
                 }
