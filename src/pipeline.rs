@@ -58,6 +58,7 @@ pub struct Counters {
     /// Frames per link type (by name, or `linktype N`).
     pub link_types: BTreeMap<String, u64>,
     /// Frames skipped because their link type is not decoded, by link type number.
+    #[serde(deserialize_with = "link_type_map")]
     pub unsupported_link_types: BTreeMap<u32, u64>,
     /// Frames with a malformed or unsupported layer, by `layer.reason`.
     pub decode_errors: BTreeMap<String, u64>,
@@ -244,4 +245,18 @@ fn judged(judge: &Judge<'_>, flow: Flow, end: EndReason) -> FlowResult {
         end,
         judgement,
     }
+}
+
+/// Reads a map keyed by link type number. JSON object keys are strings, and inside the
+/// flattened [`Counters`] of a summary serde no longer turns them back into numbers.
+fn link_type_map<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<u32, u64>, D::Error> {
+    use serde::Deserialize;
+    BTreeMap::<String, u64>::deserialize(d)?
+        .into_iter()
+        .map(|(k, v)| {
+            k.parse::<u32>()
+                .map(|k| (k, v))
+                .map_err(|_| serde::de::Error::custom(format!("bad link type number {k:?}")))
+        })
+        .collect()
 }

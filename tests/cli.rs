@@ -352,6 +352,22 @@ fn every_fixture_is_analysed_without_error() {
         .map(|f| f["read"]["frames"].as_u64().expect("frames"))
         .sum();
     assert_eq!(s["frames"].as_u64(), Some(total));
+    // The summary reads back into the library's type, unsupported link types and all.
+    assert!(
+        !s["unsupported_link_types"]
+            .as_object()
+            .expect("map")
+            .is_empty()
+    );
+    let back: cleanpath::report::Summary =
+        serde_json::from_value(s.clone()).expect("summary reads back");
+    assert_eq!(back.counters.unsupported_link_types.get(&147), None);
+    assert!(
+        back.counters
+            .unsupported_link_types
+            .get(&104)
+            .is_some_and(|&n| n > 0)
+    );
 }
 
 /// JSON lines read back into the library's own types: what `report` and the stores consume.

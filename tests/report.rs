@@ -596,3 +596,25 @@ fn interrupted_run_is_capture_loss() {
     );
     assert_eq!(v["provenance"]["runs"][0]["judged_with"], Value::Null);
 }
+
+/// A run with frames of link types cleanpath does not decode: the summary reads back and
+/// the report lists them as capture loss.
+#[test]
+fn unsupported_link_types_are_reported_as_capture_loss() {
+    let p = dir().join("odd-links.jsonl").display().to_string();
+    let odd = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/tcpdump-unsupported-link-type-160.pcap")
+        .display()
+        .to_string();
+    let o = cleanpath(&["analyze", "--json", "-q", "-o", &p, &odd, &demo_pcap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let r = cleanpath(&["report", "--jsonl", &p, "--format", "json"]);
+    assert_eq!(r.status.code(), Some(1), "{}", text(&r.stderr));
+    let v: Value = serde_json::from_slice(&r.stdout).expect("json report");
+    assert_eq!(
+        v["capture_loss"]["unsupported_link_types"]["linktype 160"], 1,
+        "{}",
+        v["capture_loss"]
+    );
+    assert_eq!(v["totals"]["violation"], 4);
+}
