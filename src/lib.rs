@@ -32,6 +32,7 @@
 pub mod capture;
 pub mod cli;
 pub mod decode;
+pub mod digest;
 pub mod flow;
 pub mod intel;
 pub mod pipeline;

@@ -82,7 +82,7 @@ pub(super) fn load_rules(a: &AnalyzeArgs) -> Result<(Denylist, Vec<String>, Vec<
         names.push(format!("bundled {name}"));
         hashes.push(SourceHash {
             name: name.to_string(),
-            sha256: sha256_hex(text.as_bytes()),
+            sha256: crate::digest::sha256_hex(text.as_bytes()),
         });
         Denylist::bundled()?
     };
@@ -92,22 +92,13 @@ pub(super) fn load_rules(a: &AnalyzeArgs) -> Result<(Denylist, Vec<String>, Vec<
         names.push(p.display().to_string());
         hashes.push(SourceHash {
             name: p.display().to_string(),
-            sha256: sha256_hex(&bytes),
+            sha256: crate::digest::sha256_hex(&bytes),
         });
     }
     if rules.rules().is_empty() {
         bail!("no denylist rules: --no-bundled-denylist needs at least one --denylist FILE");
     }
     Ok((rules, names, hashes))
-}
-
-/// SHA-256 of `bytes`, lowercase hex.
-pub(super) fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The provenance block of a summary.

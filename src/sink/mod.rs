@@ -85,18 +85,7 @@ pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
         };
         h.update(&buf[..n]);
     }
-    Ok(hex(&h.finalize()))
-}
-
-/// Lowercase hex of some bytes.
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    Ok(crate::digest::hex(&h.finalize()))
 }
 
 /// Returns a new run id: 128 random bits from the OS as 32 hex digits (unique per sensor
@@ -116,7 +105,7 @@ pub fn new_run_id() -> String {
         let mix = std::process::id() ^ seq.rotate_left(16);
         b[12..].copy_from_slice(&mix.to_be_bytes());
     }
-    hex(&b)
+    crate::digest::hex(&b)
 }
 
 /// What a sink learns when a run starts.

@@ -184,7 +184,7 @@ impl Source {
     fn info(&self) -> SourceInfo {
         SourceInfo {
             name: self.name.clone(),
-            sha256: hex(&sha2::Sha256::digest(&self.bytes)),
+            sha256: crate::digest::sha256_hex(&self.bytes),
             bytes: self.bytes.len() as u64,
         }
     }
@@ -242,7 +242,7 @@ impl Sources {
         h.update(self.snapshot.as_bytes());
         h.update([0]);
         h.update(self.ieee_snapshot.as_bytes());
-        hex(&h.finalize()[..8])
+        crate::digest::hex(&h.finalize()[..8])
     }
 
     /// Parses the sources into tables.
@@ -260,10 +260,6 @@ impl Sources {
         }
         Ok(Intel { asn, oui })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Appends named sections, then writes the whole file.

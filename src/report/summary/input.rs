@@ -68,7 +68,7 @@ pub fn read_jsonl(path: &Path, into: &mut ReportInput) -> Result<(), Error> {
     into.sources.push(SourceFile {
         path: name,
         bytes: hashing.bytes,
-        sha256: hex(&hashing.hash.finalize()),
+        sha256: crate::digest::hex(&hashing.hash.finalize()),
     });
     Ok(())
 }
@@ -170,15 +170,4 @@ fn anonymous_run(into: &mut ReportInput, name: &str, line: u64) -> Result<usize,
         source: format!("{name}:{line} (no run object)"),
     });
     Ok(into.runs.len() - 1)
-}
-
-/// Lowercase hex of some bytes.
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
