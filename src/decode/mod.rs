@@ -449,6 +449,19 @@ pub enum Transport {
     },
 }
 
+impl Transport {
+    /// Returns the (source, destination) ports of UDP, TCP and SCTP, else `(0, 0)`:
+    /// ICMP type and code are not ports, so echo requests and replies share one flow.
+    pub fn ports(&self) -> (u16, u16) {
+        match *self {
+            Transport::Udp { src, dst }
+            | Transport::Tcp { src, dst, .. }
+            | Transport::Sctp { src, dst, .. } => (src, dst),
+            _ => (0, 0),
+        }
+    }
+}
+
 /// The outermost GTP-U tunnel a frame travels in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tunnel {

@@ -6,7 +6,7 @@
 //! directions of a conversation share one key; [`Direction`] says which way a packet went.
 //! Frames that carry no IP (ARP, LLDP, …) get an L2 key from their MACs and EtherType.
 
-use crate::decode::{Decoded, Mac, Qfi, Teid, Transport};
+use crate::decode::{Decoded, Mac, Qfi, Teid};
 use std::net::IpAddr;
 
 /// The outer layer of a GTP-U flow.
@@ -69,16 +69,6 @@ pub enum Direction {
     BToA,
 }
 
-fn ports(t: &Transport) -> (u16, u16) {
-    match *t {
-        Transport::Udp { src, dst }
-        | Transport::Tcp { src, dst, .. }
-        | Transport::Sctp { src, dst, .. } => (src, dst),
-        // ICMP type/code are not ports: keep echo requests and replies in one flow.
-        _ => (0, 0),
-    }
-}
-
 impl FlowKey {
     /// Builds the key of a decoded frame and the packet's direction, or `None` when the
     /// frame has neither IP, tunnel nor both MACs (nothing to key a flow on).
@@ -100,7 +90,7 @@ impl FlowKey {
             )
         });
         let (inner, fwd) = if let Some(ip) = d.ip {
-            let (sp, dp) = ports(&d.transport);
+            let (sp, dp) = d.transport.ports();
             if (ip.src, sp) <= (ip.dst, dp) {
                 let e = Endpoints::Ip {
                     a: ip.src,

@@ -425,12 +425,7 @@ impl FlowTable {
 }
 
 fn new_flow(id: u64, key: FlowKey, dir: Direction, d: &Decoded, at: Origin) -> Flow {
-    let (src_port, dst_port) = match d.transport {
-        crate::decode::Transport::Udp { src, dst }
-        | crate::decode::Transport::Tcp { src, dst, .. }
-        | crate::decode::Transport::Sctp { src, dst, .. } => (src, dst),
-        _ => (0, 0),
-    };
+    let (src_port, dst_port) = d.transport.ports();
     Flow {
         id,
         key,

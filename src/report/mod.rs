@@ -14,6 +14,27 @@ use crate::flow::TableStats;
 use crate::pipeline::Counters;
 use serde::Serialize;
 
+/// Returns the usual name of an IP protocol number (`tcp`, `udp`, …), if it has one here.
+pub(crate) fn ip_proto_name(p: u8) -> Option<&'static str> {
+    Some(match p {
+        1 => "icmp",
+        6 => "tcp",
+        17 => "udp",
+        58 => "icmpv6",
+        132 => "sctp",
+        _ => return None,
+    })
+}
+
+/// Formats an address with its port: `a:p`, `[v6]:p`, or the bare address without a port.
+pub(crate) fn with_port(addr: &str, port: Option<u16>) -> String {
+    match port {
+        Some(p) if addr.contains(':') => format!("[{addr}]:{p}"),
+        Some(p) => format!("{addr}:{p}"),
+        None => addr.to_string(),
+    }
+}
+
 /// One input file as the summary describes it.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct InputSummary {

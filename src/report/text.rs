@@ -277,22 +277,14 @@ impl TextReport {
 /// Describes one violating flow with its evidence, several lines.
 fn describe(r: &FlowRecord) -> String {
     let mut s = String::new();
-    let ep = |a: &Option<String>, port: Option<u16>| match (a, port) {
-        (Some(a), Some(p)) if a.contains(':') => format!("[{a}]:{p}"),
-        (Some(a), Some(p)) => format!("{a}:{p}"),
-        (Some(a), None) => a.clone(),
-        (None, _) => "?".into(),
+    let ep = |a: &Option<String>, port: Option<u16>| {
+        a.as_deref()
+            .map_or_else(|| "?".into(), |a| super::with_port(a, port))
     };
     let what = match (r.proto, r.ethertype) {
         (Some(proto), _) => {
-            let p = match proto {
-                6 => "tcp".to_string(),
-                17 => "udp".to_string(),
-                132 => "sctp".to_string(),
-                1 => "icmp".to_string(),
-                58 => "icmpv6".to_string(),
-                n => format!("ip proto {n}"),
-            };
+            let p = super::ip_proto_name(proto)
+                .map_or_else(|| format!("ip proto {proto}"), str::to_string);
             format!(
                 "{p} {} -> {}",
                 ep(&r.src, r.src_port),

@@ -443,22 +443,7 @@ fn attribution_label(h: &Hop) -> String {
 }
 
 fn proto_name(p: u8) -> String {
-    match p {
-        1 => "icmp".into(),
-        6 => "tcp".into(),
-        17 => "udp".into(),
-        58 => "icmpv6".into(),
-        132 => "sctp".into(),
-        n => format!("proto {n}"),
-    }
-}
-
-fn with_port(addr: &str, port: Option<u16>) -> String {
-    match port {
-        Some(p) if addr.contains(':') => format!("[{addr}]:{p}"),
-        Some(p) => format!("{addr}:{p}"),
-        None => addr.to_string(),
-    }
+    crate::report::ip_proto_name(p).map_or_else(|| format!("proto {p}"), str::to_string)
 }
 
 fn flow_ref(input: &ReportInput, f: &ReportFlow) -> FlowRef {
@@ -467,8 +452,8 @@ fn flow_ref(input: &ReportInput, f: &ReportFlow) -> FlowRef {
         (Some(s), Some(d)) => format!(
             "{} {} -> {}",
             r.proto.map_or_else(|| "ip".into(), proto_name),
-            with_port(s, r.src_port),
-            with_port(d, r.dst_port)
+            crate::report::with_port(s, r.src_port),
+            crate::report::with_port(d, r.dst_port)
         ),
         _ => match r.ethertype {
             Some(e) => format!("ethertype 0x{e:04x} {}", r.macs.join(" <-> ")),
